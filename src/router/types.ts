@@ -1,0 +1,56 @@
+import type { Route, Service } from '../config/types.js';
+
+/** What the router needs to know about a request. Everything is already copied out of uWS. */
+export interface MatchInput {
+  /** Upper-case method as sent (`GET`). */
+  method: string;
+  /** Host header value, lower-case, possibly with `:port`. Empty string when absent. */
+  host: string;
+  /** The listener's port the request arrived on (used for hosts written with `:port`). */
+  port: number;
+  /** Normalized path (dot segments removed, no query string), always starting with `/`. */
+  path: string;
+  /** Request headers with lower-case names (only read when a route has `headers`). */
+  headers: Record<string, string>;
+  /** TLS server name, or null on plain HTTP. */
+  sni: string | null;
+  /** True for a WebSocket upgrade request: only then can ws/wss-only routes match. */
+  upgrade: boolean;
+}
+
+export interface RouteMatch {
+  route: Route;
+  /** Position of `route` in `Router.ordered()` (index into per-route precomputed data). */
+  index: number;
+  /** Template parameters (`{petId}`, `{path+}`) or regex named captures; null when none. */
+  params: Record<string, string> | null;
+  /** The path to send upstream (no query string), per strip_path / path_handling / service.path. */
+  upstreamPath: string;
+  /** The part of the request path removed by strip_path (for X-Forwarded-Prefix), or null. */
+  strippedPrefix: string | null;
+  /** The entry of route.paths that matched, as written (null for a route without paths). */
+  matchedPath: string | null;
+}
+
+/** One line of `sluice explain`'s reasoning. */
+export interface ExplainStep {
+  route: Route;
+  matched: boolean;
+  /** Why this route matched or did not, e.g. "host api.example.com not in [a.example.com]". */
+  reason: string;
+}
+
+export interface Router {
+  /** The best route for the request, by Kong's traditional_compatible rules, or null. */
+  match(input: MatchInput): RouteMatch | null;
+  /** Routes in match-priority order (what `sluice routes` prints). */
+  ordered(): readonly Route[];
+  /** Slow path for `sluice explain`: every route considered, in priority order, with reasons. */
+  explain(input: MatchInput): { match: RouteMatch | null; steps: ExplainStep[] };
+}
+
+/**
+ * Builds a router. `services` maps service id → service (for service.path in upstreamPath).
+ * Must not throw for a configuration that passed `validateRoutePath` for every path.
+ */
+export type RouterFactory = (routes: readonly Route[], services: ReadonlyMap<string, Service>) => Router;
