@@ -1,0 +1,46 @@
+/**
+ * `sluice` command line (SPEC §2). Each command lives in its own module and exports
+ * `run(argv): Promise<number>` (the exit code) and `HELP`.
+ */
+interface Command {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number>; HELP: string }>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  start: { summary: 'serve the configuration, watch it and reload on change', load: () => import('./start.js') },
+};
+
+export const USAGE = `Usage: sluice <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run 'sluice <command> --help' for a command's options.
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    const { VERSION } = await import('../server/gateway.js');
+    process.stdout.write(VERSION + '\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (command === undefined) {
+    process.stderr.write(`sluice: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  const mod = await command.load();
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(mod.HELP);
+    return 0;
+  }
+  return mod.run(rest);
+}

@@ -1,0 +1,48 @@
+/**
+ * Every response the gateway makes itself (SPEC.md §4), in one place with stable codes, so a
+ * test can enumerate them. Bodies are JSON `{"message": "...", "request_id": "..."}`.
+ */
+export interface GatewayError {
+  status: number;
+  message: string;
+  /** Extra response headers (name → value), e.g. WWW-Authenticate or Retry-After. */
+  headers?: Readonly<Record<string, string>>;
+}
+
+export const ERRORS = {
+  noRoute: { status: 404, message: 'no Route matched with those values' },
+  badRequest: { status: 400, message: 'Bad request' },
+  smuggling: { status: 400, message: 'Bad request: conflicting Content-Length and Transfer-Encoding' },
+  badPath: { status: 400, message: 'Bad request: invalid path' },
+  unauthorized: { status: 401, message: 'Unauthorized' },
+  forbidden: { status: 403, message: 'Forbidden' },
+  notFound: { status: 404, message: 'Not found' },
+  bodyTooLarge: { status: 413, message: 'Request size limit exceeded' },
+  httpsRequired: { status: 426, message: 'Please use HTTPS protocol', headers: { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' } },
+  rateLimited: { status: 429, message: 'API rate limit exceeded' },
+  headersTooLarge: { status: 431, message: 'Request header fields too large' },
+  internal: { status: 500, message: 'An unexpected error occurred' },
+  badGateway: { status: 502, message: 'An invalid response was received from the upstream server' },
+  noService: { status: 502, message: 'The route has no service to proxy to' },
+  noHealthyTarget: { status: 503, message: 'failure to get a peer from the ring-balancer' },
+  serviceDisabled: { status: 503, message: 'Service unavailable' },
+  upstreamTimeout: { status: 504, message: 'The upstream server is timing out' },
+} as const satisfies Record<string, GatewayError>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The JSON body of a gateway-made error. The request id is a plain token (no escaping needed). */
+export function errorBody(message: string, requestId: string): string {
+  return '{"message":' + JSON.stringify(message) + ',"request_id":"' + requestId + '"}';
+}
+
+/** Precomputed body prefixes so the hot path only appends the request id. */
+const prefixes = new Map<string, string>();
+export function errorBodyFast(message: string, requestId: string): string {
+  let p = prefixes.get(message);
+  if (p === undefined) {
+    p = '{"message":' + JSON.stringify(message) + ',"request_id":"';
+    if (prefixes.size < 1000) prefixes.set(message, p);
+  }
+  return p + requestId + '"}';
+}

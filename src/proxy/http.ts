@@ -1,0 +1,550 @@
+import { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type uWS from 'uWebSockets.js';
+import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
+import type { MatchInput, RouteMatch } from '../router/types.js';
+import type { Peer } from '../upstream/balancer.js';
+import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
+import { HOP_BY_HOP, SET_BY_GATEWAY, VIA_VALUE, isSkippedResponseHeader } from './headers.js';
+import { normalizePath } from './path.js';
+import { statusLine } from './status.js';
+
+/** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
+export interface ProxyState {
+  snapshot: Snapshot;
+  /** Port of the listener (X-Forwarded-Port, hosts with `:port`). */
+  port: number;
+  tls: boolean;
+  maxHeaderBytes: number;
+  /** Called once when a request is finished (access log + metrics). */
+  onFinish: (r: ProxyRequest) => void;
+  /** Requests currently in flight (graceful drain waits for 0). */
+  inFlight: number;
+  /** Per-worker request-id prefix. */
+  idPrefix: string;
+  idCounter: number;
+}
+
+/** Requests whose body is at most this size (and declared) are buffered, so they can be retried. */
+const BUFFER_BODY_LIMIT = 64 * 1024;
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+// ---- request header collection: one static callback writing into a scratch request ----------
+let scratch: ProxyRequest | null = null;
+function collectHeader(name: string, value: string): void {
+  const r = scratch!;
+  r.headerBytes += name.length + value.length + 4;
+  const prev = r.headers[name];
+  if (prev === undefined) r.headers[name] = value;
+  else if (name === 'content-length') r.conflictingLength ||= prev !== value;
+  else r.headers[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
+  r.rawHeaders.push(name, value);
+}
+
+// ---- cork callbacks: static functions reading the request being written ---------------------
+let corking: ProxyRequest | null = null;
+function corkWriteHead(): void {
+  corking!.writeHead();
+}
+function corkWriteChunk(): void {
+  const r = corking!;
+  r.writeChunk(r.corkChunk!);
+}
+function corkFinish(): void {
+  corking!.finishBody();
+}
+function corkError(): void {
+  const r = corking!;
+  r.sendError(r.corkError!);
+}
+
+function clientIp(res: uWS.HttpResponse): string {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  // uWS reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d
+  return text.startsWith('::ffff:') && text.indexOf('.') !== -1 ? text.slice(7) : text;
+}
+
+/**
+ * One proxied request: the uWS side (res) and the undici side (it is the dispatch handler).
+ * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
+ * the one onWritable handler, which uWS requires.
+ */
+export class ProxyRequest implements Dispatcher.DispatchHandlers {
+  // request
+  method = '';
+  url = '';
+  query = '';
+  path = '';
+  headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  rawHeaders: string[] = [];
+  headerBytes = 0;
+  conflictingLength = false;
+  clientIp = '';
+  requestId = '';
+  start = 0;
+  // routing
+  snapshot: Snapshot;
+  match: RouteMatch | null = null;
+  rt: RouteRuntime | null = null;
+  peer: Peer | null = null;
+  attempts = 0;
+  // upstream
+  abortUpstream: ((err?: Error) => void) | null = null;
+  resumeUpstream: (() => void) | null = null;
+  body: Buffer | Readable | null = null;
+  bodyStream: UwsBodyStream | null = null;
+  upstreamStart = 0;
+  upstreamLatency = -1;
+  proxyLatency = 0;
+  // response
+  status = 0;
+  aborted = false;
+  finished = false;
+  headWritten = false;
+  upstreamHeaders: Buffer[] | null = null;
+  totalSize = -1;
+  bytesSent = 0;
+  pending: Buffer | null = null;
+  pendingOffset = 0;
+  waitingDrain = false;
+  writableRegistered = false;
+  corkChunk: Buffer | null = null;
+  corkError: GatewayError | null = null;
+  errorMessage: string | null = null;
+
+  constructor(
+    readonly res: uWS.HttpResponse,
+    readonly state: ProxyState,
+  ) {
+    this.snapshot = state.snapshot;
+  }
+
+  // ---- entry ----------------------------------------------------------------------------------
+
+  /** Runs synchronously inside the uWS handler: copies what it needs from `req` first. */
+  handle(req: uWS.HttpRequest): void {
+    const res = this.res;
+    const state = this.state;
+    this.start = performance.now();
+    this.method = req.getCaseSensitiveMethod();
+    this.url = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
+    scratch = this;
+    req.forEach(collectHeader);
+    scratch = null;
+    this.clientIp = clientIp(res);
+    this.requestId = state.idPrefix + (state.idCounter++).toString(16).padStart(8, '0');
+    state.inFlight++;
+    res.onAborted(() => this.onClientAborted());
+
+    if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
+    const h = this.headers;
+    const te = h['transfer-encoding'];
+    const cl = h['content-length'];
+    if (this.conflictingLength || (te !== undefined && (cl !== undefined || te.toLowerCase() !== 'chunked'))) {
+      return this.fail(ERRORS.smuggling);
+    }
+    if (cl !== undefined && !/^\d{1,15}$/.test(cl)) return this.fail(ERRORS.badRequest);
+    const path = normalizePath(this.url);
+    if (path === null) return this.fail(ERRORS.badPath);
+    this.path = path;
+
+    const input: MatchInput = {
+      method: this.method,
+      host: h.host ?? '',
+      port: state.port,
+      path,
+      headers: h,
+      sni: null,
+      upgrade: false,
+    };
+    const match = this.snapshot.router.match(input);
+    if (match === null) return this.fail(ERRORS.noRoute);
+    this.match = match;
+    const rt = this.snapshot.routes[match.index]!;
+    this.rt = rt;
+    if (state.tls ? !rt.allowsHttps : !rt.allowsHttp) {
+      if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
+      return this.fail(ERRORS.noRoute);
+    }
+    const service = rt.service;
+    if (service === null) return this.fail(ERRORS.noService);
+
+    // Request body: none, small and declared (buffer it: cheap and retryable), or streamed.
+    const length = cl === undefined ? (te !== undefined ? -1 : 0) : Number(cl);
+    if (length === 0) {
+      this.proxy(service);
+    } else if (length > 0 && length <= BUFFER_BODY_LIMIT) {
+      this.bufferBody(length, service);
+    } else {
+      this.streamBody();
+      this.proxy(service);
+    }
+  }
+
+  private bufferBody(length: number, service: ServiceRuntime): void {
+    const buf = Buffer.allocUnsafe(length);
+    let offset = 0;
+    this.res.onData((chunk, isLast) => {
+      const n = Math.min(chunk.byteLength, length - offset);
+      buf.set(new Uint8Array(chunk, 0, n), offset);
+      offset += n;
+      if (isLast) {
+        this.body = offset === length ? buf : buf.subarray(0, offset);
+        if (!this.aborted) this.proxy(service);
+      }
+    });
+  }
+
+  private streamBody(): void {
+    const stream = new UwsBodyStream(this.res);
+    this.bodyStream = stream;
+    this.body = stream;
+    this.res.onData((chunk, isLast) => stream.onChunk(chunk, isLast));
+  }
+
+  // ---- upstream -------------------------------------------------------------------------------
+
+  private proxy(service: ServiceRuntime): void {
+    const peer = service.balancer.pick(null, this.peer);
+    if (peer === null) return this.fail(ERRORS.noHealthyTarget);
+    this.peer = peer;
+    peer.active++;
+    this.attempts++;
+    const match = this.match!;
+    const rt = this.rt!;
+    const h = this.headers;
+    const raw = this.rawHeaders;
+    // Upstream headers: the client's minus hop-by-hop and the ones we set, plus ours.
+    const out: string[] = [];
+    const connection = h.connection;
+    const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name)) continue;
+      if (extraHop !== null && extraHop.has(name)) continue;
+      out.push(name, raw[i + 1]!);
+    }
+    const host = h.host ?? '';
+    out.push('host', rt.route.preserve_host && host !== '' ? host : peer.hostHeader);
+    const xff = h['x-forwarded-for'];
+    out.push('x-forwarded-for', xff === undefined ? this.clientIp : xff + ', ' + this.clientIp);
+    out.push('x-forwarded-proto', this.state.tls ? 'https' : 'http');
+    if (host !== '') out.push('x-forwarded-host', stripPort(host));
+    out.push('x-forwarded-port', this.state.port + '');
+    out.push('x-forwarded-path', this.path);
+    if (match.strippedPrefix !== null) out.push('x-forwarded-prefix', match.strippedPrefix);
+    out.push('x-real-ip', this.clientIp);
+    const via = h.via;
+    out.push('via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
+    const cl = h['content-length'];
+    if (cl !== undefined) out.push('content-length', cl);
+
+    const path = this.query === '' ? match.upstreamPath : match.upstreamPath + '?' + this.query;
+    this.upstreamStart = performance.now();
+    if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
+    const opts: Dispatcher.DispatchOptions = {
+      path,
+      method: this.method as Dispatcher.HttpMethod,
+      headers: out,
+      body: this.body,
+      headersTimeout: service.readTimeout,
+      bodyTimeout: service.readTimeout,
+      idempotent: IDEMPOTENT.has(this.method),
+    };
+    try {
+      peer.pool.dispatch(opts, this);
+    } catch (err) {
+      this.onError(err as Error);
+    }
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.aborted) abort();
+  }
+
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: not forwarded
+    this.upstreamLatency = performance.now() - this.upstreamStart;
+    this.status = statusCode;
+    this.upstreamHeaders = headers;
+    this.resumeUpstream = resume;
+    if (this.aborted) return false;
+    corking = this;
+    this.res.cork(corkWriteHead);
+    corking = null;
+    return !this.aborted;
+  }
+
+  /** Writes status and headers (inside cork). For bodiless responses, ends right away. */
+  writeHead(): void {
+    const res = this.res;
+    const headers = this.upstreamHeaders!;
+    const status = this.status;
+    res.writeStatus(statusLine(status));
+    let upstreamVia: string | null = null;
+    let length = -1;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i]!;
+      const skipped = isSkippedResponseHeader(name);
+      if (skipped !== null) {
+        if (skipped === 'content-length') length = Number(headers[i + 1]!.toString('latin1'));
+        else if (skipped === 'via') upstreamVia = headers[i + 1]!.toString('latin1');
+        continue;
+      }
+      res.writeHeader(name, headers[i + 1]!);
+    }
+    res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
+    res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
+    res.writeHeader('x-sluice-proxy-latency', Math.round(this.proxyLatency) + '');
+    this.headWritten = true;
+    if (this.method === 'HEAD' || status === 204 || status === 304) {
+      if (length >= 0 && status !== 204) res.writeHeader('content-length', length + '');
+      this.totalSize = 0;
+      this.bodiless = true;
+      return;
+    }
+    this.totalSize = Number.isFinite(length) ? length : -1;
+  }
+
+  bodiless = false;
+
+  onData(chunk: Buffer): boolean {
+    if (this.aborted || this.finished) return false;
+    if (this.bodiless) return true;
+    corking = this;
+    this.corkChunk = chunk;
+    this.res.cork(corkWriteChunk);
+    this.corkChunk = null;
+    corking = null;
+    return this.pending === null && !this.waitingDrain;
+  }
+
+  /** Writes one body chunk (inside cork), remembering what uWS could not take. */
+  writeChunk(chunk: Buffer): void {
+    const res = this.res;
+    if (this.totalSize >= 0) {
+      const offset = res.getWriteOffset();
+      const [ok, done] = res.tryEnd(chunk, this.totalSize);
+      this.bytesSent += chunk.length;
+      if (done) {
+        this.finishOk();
+      } else if (!ok) {
+        this.pending = chunk;
+        this.pendingOffset = offset;
+        this.watchWritable();
+      }
+    } else {
+      this.bytesSent += chunk.length;
+      if (!res.write(chunk)) {
+        this.waitingDrain = true;
+        this.watchWritable();
+      }
+    }
+  }
+
+  private watchWritable(): void {
+    if (this.writableRegistered) return;
+    this.writableRegistered = true;
+    this.res.onWritable((offset) => this.onWritable(offset));
+  }
+
+  /** The one onWritable handler of this response (DESIGN.md: never re-register). */
+  private onWritable(offset: number): boolean {
+    if (this.aborted || this.finished) return true;
+    if (this.pending !== null) {
+      const chunk = this.pending.subarray(offset - this.pendingOffset);
+      const [ok, done] = this.res.tryEnd(chunk, this.totalSize);
+      if (done) {
+        this.pending = null;
+        this.finishOk();
+        return true;
+      }
+      if (!ok) return false;
+      this.pending = null;
+    }
+    this.waitingDrain = false;
+    this.resumeUpstream?.();
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.aborted || this.finished) return;
+    corking = this;
+    this.res.cork(corkFinish);
+    corking = null;
+  }
+
+  /** Ends the response when the upstream body is complete (inside cork). */
+  finishBody(): void {
+    if (this.finished) return;
+    const res = this.res;
+    if (this.bodiless) {
+      res.endWithoutBody();
+    } else if (this.totalSize >= 0) {
+      if (this.pending !== null) return; // onWritable will finish it
+      if (this.totalSize === 0) res.end();
+      else {
+        // Upstream sent fewer bytes than it announced: the response cannot be completed.
+        res.close();
+        this.errorMessage = 'upstream body shorter than its content-length';
+      }
+    } else {
+      res.end();
+    }
+    this.finishOk();
+  }
+
+  onError(err: Error): void {
+    const peer = this.peer;
+    if (peer !== null) peer.active--;
+    this.peer = null;
+    if (this.finished || this.aborted) {
+      if (!this.finished) this.done();
+      return;
+    }
+    const code = (err as { code?: string }).code;
+    this.errorMessage = err.message;
+    if (this.headWritten) {
+      // Too late for an error response: cut the connection so the client sees a failure.
+      this.res.close();
+      this.done();
+      return;
+    }
+    const service = this.rt!.service!;
+    if (this.attempts <= service.retries && this.canRetry(code)) {
+      this.peer = peer;
+      this.upstreamHeaders = null;
+      return this.proxy(service);
+    }
+    const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+    corking = this;
+    this.corkError = timeout ? ERRORS.upstreamTimeout : ERRORS.badGateway;
+    this.res.cork(corkError);
+    corking = null;
+  }
+
+  /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
+  private canRetry(code: string | undefined): boolean {
+    if (!IDEMPOTENT.has(this.method)) return false;
+    if (this.bodyStream !== null) return false;
+    return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
+  }
+
+  private finishOk(): void {
+    if (this.finished) return;
+    const peer = this.peer;
+    if (peer !== null) peer.active--;
+    this.peer = null;
+    this.done();
+  }
+
+  // ---- gateway-made responses -----------------------------------------------------------------
+
+  /** Answers with a gateway error, corked (may be called outside the handler's tick). */
+  fail(err: GatewayError): void {
+    corking = this;
+    this.corkError = err;
+    this.res.cork(corkError);
+    corking = null;
+  }
+
+  sendError(err: GatewayError): void {
+    if (this.aborted || this.finished) return;
+    const res = this.res;
+    this.status = err.status;
+    res.writeStatus(statusLine(err.status));
+    res.writeHeader('content-type', 'application/json; charset=utf-8');
+    if (err.headers !== undefined) for (const k in err.headers) res.writeHeader(k, err.headers[k]!);
+    res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
+    res.writeHeader('via', VIA_VALUE);
+    const body = errorBodyFast(err.message, this.requestId);
+    this.bytesSent = body.length;
+    // A request body we never read would desynchronise the connection: close it after the answer.
+    const unreadBody = this.body === null && this.bodyStream === null && this.headers['content-length'] !== undefined && this.headers['content-length'] !== '0';
+    res.end(body, unreadBody || this.headers['transfer-encoding'] !== undefined && this.bodyStream === null);
+    if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
+    this.done();
+  }
+
+  private redirectToHttps(rt: RouteRuntime): void {
+    const code = rt.route.https_redirect_status_code;
+    if (code === 426) return this.fail(ERRORS.httpsRequired);
+    const host = stripPort(this.headers.host ?? '');
+    const location = 'https://' + host + this.url + (this.query === '' ? '' : '?' + this.query);
+    return this.fail({ status: code, message: 'Moved', headers: { location } });
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  private onClientAborted(): void {
+    this.aborted = true;
+    this.bodyStream?.destroy();
+    if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
+    if (!this.finished) {
+      if (this.status === 0) this.status = 499;
+      this.errorMessage ??= 'client closed the connection';
+      if (this.abortUpstream === null) this.done();
+    }
+  }
+
+  private done(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.state.inFlight--;
+    this.state.onFinish(this);
+  }
+}
+
+/** A request body read from uWS, with backpressure: uWS pauses while undici is not draining. */
+class UwsBodyStream extends Readable {
+  private paused = false;
+  private ended = false;
+
+  constructor(private readonly res: uWS.HttpResponse) {
+    super({ highWaterMark: 256 * 1024 });
+  }
+
+  onChunk(chunk: ArrayBuffer, isLast: boolean): void {
+    if (this.destroyed) return;
+    if (chunk.byteLength > 0) {
+      const copy = Buffer.allocUnsafe(chunk.byteLength);
+      copy.set(new Uint8Array(chunk));
+      if (!this.push(copy) && !isLast && !this.paused) {
+        this.paused = true;
+        this.res.pause();
+      }
+    }
+    if (isLast) {
+      this.ended = true;
+      this.push(null);
+    }
+  }
+
+  override _read(): void {
+    if (this.paused && !this.ended && !this.destroyed) {
+      this.paused = false;
+      this.res.resume();
+    }
+  }
+}
+
+function stripPort(host: string): string {
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    return end === -1 ? host : host.slice(0, end + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+function connectionTokens(value: string): Set<string> | null {
+  const set = new Set<string>();
+  for (const t of value.split(',')) {
+    const tok = t.trim().toLowerCase();
+    if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') set.add(tok);
+  }
+  return set.size === 0 ? null : set;
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import client from 'prom-client';
+import { formatDiagnostic, loadConfigFile } from '../config/index.js';
+import { createLogger, type Logger } from '../observability/logger.js';
+import { AdminServer } from './admin.js';
+import { ConfigManager } from './reload.js';
+import type { Settings } from './settings.js';
+import { WorkerGroup } from './workers.js';
+import { assertNativeUws } from './uws.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface RunningGateway {
+  adminPort: number | null;
+  manager: ConfigManager;
+  workers: WorkerGroup;
+  stop(): Promise<void>;
+}
+
+/**
+ * `sluice start`: load and validate the configuration (refusing to start on errors), start the
+ * proxy workers, the admin API and the file watcher; reload on SIGHUP; drain on SIGTERM/SIGINT.
+ */
+export async function startGateway(settings: Settings, logger: Logger = createLogger(settings.logLevel, settings.logFormat)): Promise<RunningGateway | null> {
+  assertNativeUws();
+  const result = loadConfigFile(settings.config);
+  if (!result.ok) {
+    for (const e of result.errors) logger.error(formatDiagnostic(e));
+    logger.fatal({ config: settings.config, errors: result.errors.length }, 'configuration is invalid; not starting');
+    return null;
+  }
+  for (const w of result.warnings) logger.warn(formatDiagnostic(w));
+
+  const registry = new client.Registry();
+  const workers = new WorkerGroup(
+    settings.workers,
+    { host: settings.proxyHost, port: settings.proxyPort, maxHeaderBytes: settings.maxHeaderBytes, logLevel: settings.logLevel, logFormat: settings.logFormat },
+    result.config,
+    logger,
+  );
+  const manager = new ConfigManager(settings.config, result.config, (c) => workers.broadcast(c), logger);
+  new client.Gauge({
+    name: 'sluice_config_reloads_total',
+    help: 'Configuration reloads by result (ok, failed, unchanged)',
+    labelNames: ['result'],
+    registers: [registry],
+    collect() {
+      for (const [k, v] of Object.entries(manager.reloads)) this.set({ result: k }, v);
+    },
+  });
+  try {
+    await workers.start();
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'proxy listener failed');
+    await workers.stop(0);
+    return null;
+  }
+  let admin: AdminServer | null = null;
+  let adminPort: number | null = null;
+  if (settings.adminHost !== null) {
+    admin = new AdminServer({ version: VERSION, startedAt: Date.now(), manager, workers, token: settings.adminToken, logger, registry });
+    try {
+      adminPort = await admin.listen(settings.adminHost, settings.adminPort);
+    } catch (err) {
+      logger.fatal({ err: (err as Error).message }, 'admin listener failed');
+      await workers.stop(0);
+      return null;
+    }
+  }
+  manager.watch();
+  logger.info(
+    { proxy: `${settings.proxyHost}:${settings.proxyPort}`, admin: adminPort === null ? 'off' : `${settings.adminHost}:${adminPort}`, workers: settings.workers, config: settings.config, hash: result.config.hash, version: VERSION },
+    'sluice started',
+  );
+
+  const onHup = (): void => void manager.reload('signal');
+  process.on('SIGHUP', onHup);
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('SIGHUP', onHup);
+      logger.info({ drain_ms: settings.drainMs }, 'shutting down: draining in-flight requests');
+      await manager.close();
+      await workers.stop(settings.drainMs);
+      admin?.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { adminPort, manager, workers, stop };
+}

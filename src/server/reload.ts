@@ -1,0 +1,147 @@
+import { dirname, resolve } from 'node:path';
+import chokidar, { type FSWatcher } from 'chokidar';
+import type { Config, Diagnostic, LoadResult } from '../config/types.js';
+import { formatDiagnostic, loadConfigFile } from '../config/index.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface ReloadStatus {
+  ok: boolean;
+  at: string | null;
+  error: { message: string; file: string; line: number; column: number } | null;
+}
+
+export type ReloadTrigger = 'file' | 'signal' | 'admin' | 'start';
+
+export interface ReloadOutcome {
+  ok: boolean;
+  changed: boolean;
+  hash: string;
+  errors: Diagnostic[];
+}
+
+/**
+ * Owns the configuration the gateway serves: loads it, keeps the last good one when a reload
+ * fails (SPEC §6), and hands a new one to `apply` (the workers) only when its hash changed.
+ * Watches the config file's directory and every `{vault://file/...}` file's directory, so an
+ * editor's atomic rename, `git checkout`, and a Kubernetes ConfigMap `..data` symlink swap are all
+ * seen; bursts of events are debounced, and a file that does not parse right after an event is
+ * retried briefly in case it is still being written.
+ */
+export class ConfigManager {
+  current: Config;
+  loadedAt = new Date();
+  status: ReloadStatus = { ok: true, at: null, error: null };
+  reloads = { ok: 0, failed: 0, unchanged: 0 };
+  private watcher: FSWatcher | null = null;
+  private watchedDirs = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<ReloadOutcome> | null = null;
+  private again = false;
+
+  constructor(
+    readonly source: string,
+    initial: Config,
+    private readonly apply: (config: Config) => void,
+    private readonly logger: Logger,
+    private readonly debounceMs = 100,
+  ) {
+    this.current = initial;
+  }
+
+  /** Re-reads the file and every secret; swaps only a valid configuration that changed. */
+  reload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    if (this.running !== null) {
+      // One reload at a time; a trigger during a reload runs one more afterwards.
+      this.again = true;
+      return this.running;
+    }
+    this.running = this.doReload(trigger).finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        void this.reload(trigger);
+      }
+    });
+    return this.running;
+  }
+
+  private async doReload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    let result: LoadResult = loadConfigFile(this.source);
+    // A watcher event can arrive while an editor is still writing: give it a moment.
+    for (let i = 0; !result.ok && trigger === 'file' && i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      result = loadConfigFile(this.source);
+    }
+    const at = new Date().toISOString();
+    if (!result.ok) {
+      const first = result.errors[0]!;
+      this.status = { ok: false, at, error: { message: first.message, file: first.file, line: first.line, column: first.column } };
+      this.reloads.failed++;
+      this.logger.error(
+        { trigger, errors: result.errors.map(formatDiagnostic), hash: this.current.hash },
+        `reload failed: ${formatDiagnostic(first)} (still serving the last good configuration)`,
+      );
+      return { ok: false, changed: false, hash: this.current.hash, errors: result.errors };
+    }
+    for (const w of result.warnings) this.logger.warn({ trigger }, formatDiagnostic(w));
+    const config = result.config;
+    this.status = { ok: true, at, error: null };
+    if (config.hash === this.current.hash) {
+      this.reloads.unchanged++;
+      this.logger.info({ trigger, hash: config.hash, changed: false }, 'reload: configuration unchanged');
+      return { ok: true, changed: false, hash: config.hash, errors: [] };
+    }
+    const started = performance.now();
+    this.current = config;
+    this.loadedAt = new Date();
+    this.apply(config);
+    this.reloads.ok++;
+    this.updateWatches();
+    this.logger.info(
+      { trigger, hash: config.hash, changed: true, routes: config.routes.length, services: config.services.length, ms: Math.round(performance.now() - started) },
+      'reload: new configuration serving',
+    );
+    return { ok: true, changed: true, hash: config.hash, errors: [] };
+  }
+
+  /** Starts watching the config file (and referenced files) for changes. */
+  watch(): void {
+    if (this.watcher !== null) return;
+    this.watcher = chokidar.watch([], { ignoreInitial: true, depth: 0, followSymlinks: true, ignorePermissionErrors: true });
+    this.watcher.on('all', (_event, path) => {
+      if (this.isRelevant(path)) this.schedule();
+    });
+    this.watcher.on('error', (err) => this.logger.warn({ err: String(err) }, 'file watcher error'));
+    this.updateWatches();
+  }
+
+  private updateWatches(): void {
+    if (this.watcher === null) return;
+    const dirs = new Set([dirname(resolve(this.source)), ...this.current.referenced_files.map((f) => dirname(f))]);
+    for (const d of dirs) if (!this.watchedDirs.has(d)) this.watcher.add(d);
+    for (const d of this.watchedDirs) if (!dirs.has(d)) this.watcher.unwatch(d);
+    this.watchedDirs = dirs;
+  }
+
+  /** The config file, a referenced file, or a Kubernetes `..data`-style entry beside them. */
+  private isRelevant(path: string): boolean {
+    const p = resolve(path);
+    if (p === resolve(this.source) || this.current.referenced_files.includes(p)) return true;
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    return base.startsWith('..');
+  }
+
+  private schedule(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.reload('file');
+    }, this.debounceMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearTimeout(this.timer);
+    await this.watcher?.close();
+    this.watcher = null;
+  }
+}

@@ -1,0 +1,39 @@
+import type { Pool } from 'undici';
+import type { Config, Route, Service, Upstream } from '../config/types.js';
+import type { Router } from '../router/types.js';
+import type { Balancer } from '../upstream/balancer.js';
+
+/** A service compiled for the request path: where to send, how long to wait. */
+export interface ServiceRuntime {
+  service: Service;
+  /** The upstream entity when `service.host` names one, else null (a single peer). */
+  upstream: Upstream | null;
+  balancer: Balancer;
+  /** `http` or `https` towards the upstream (ws/wss services map to http/https for plain requests). */
+  scheme: 'http' | 'https';
+  readTimeout: number;
+  retries: number;
+}
+
+/** A route compiled for the request path (index = its position in `router.ordered()`). */
+export interface RouteRuntime {
+  route: Route;
+  /** `route.name`, or its id: the label in logs and metrics. */
+  label: string;
+  service: ServiceRuntime | null;
+  /** Route protocols allow plain http / https (ws and wss count as their http counterparts). */
+  allowsHttp: boolean;
+  allowsHttps: boolean;
+}
+
+/** The immutable, compiled form of one configuration. A reload builds a new one and swaps it. */
+export interface Snapshot {
+  config: Config;
+  hash: string;
+  loadedAt: number;
+  router: Router;
+  routes: RouteRuntime[];
+  services: ReadonlyMap<string, ServiceRuntime>;
+  /** Every upstream pool this snapshot uses (the rest are closed after a swap). */
+  pools: ReadonlySet<Pool>;
+}

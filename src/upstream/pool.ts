@@ -1,0 +1,47 @@
+import { Pool } from 'undici';
+
+/**
+ * undici connection pools, one per upstream origin (and connect timeout), kept alive and shared
+ * by every snapshot of a worker, so that a reload reuses the keep-alive connections of
+ * unchanged upstreams. Pools no snapshot uses any more are closed gracefully after a reload.
+ */
+export class PoolRegistry {
+  private readonly pools = new Map<string, Pool>();
+
+  get(origin: string, connectTimeout: number, tlsVerify: boolean): Pool {
+    const key = origin + '|' + connectTimeout + '|' + (tlsVerify ? 1 : 0);
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = new Pool(origin, {
+        connections: null,
+        pipelining: 1,
+        connect: { timeout: connectTimeout, rejectUnauthorized: tlsVerify },
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 60_000,
+        // Timeouts are set per request from the service (read_timeout).
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        // We enforce the gateway's own header limit on the request side; the response side may be large.
+        maxHeaderSize: 64 * 1024,
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  /** Closes (after their in-flight requests) every pool not in `inUse`. */
+  retain(inUse: ReadonlySet<Pool>): void {
+    for (const [key, pool] of this.pools) {
+      if (!inUse.has(pool)) {
+        this.pools.delete(key);
+        pool.close().catch(() => undefined);
+      }
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.close().catch(() => undefined)));
+  }
+}
