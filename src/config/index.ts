@@ -1,0 +1,82 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { collectEntities } from './entities.js';
+import { sortDiagnostics, type Issue } from './issues.js';
+import { parseYaml } from './load.js';
+import { migrate } from './migrate.js';
+import { normalize } from './normalize.js';
+import { checkReferences, Lookup } from './references.js';
+import { resolveSecrets } from './secrets.js';
+import type { Config, Diagnostic, LoadResult } from './types.js';
+import { validateDocument } from './validate.js';
+import type { Obj } from './walk.js';
+
+export type { Config, Diagnostic, LoadResult } from './types.js';
+
+export interface LoadOptions {
+  /** Environment for {vault://env/...} (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Reads and loads a configuration file (synchronously). */
+export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error';
+    return { ok: false, errors: [{ file: abs, line: 1, column: 1, message: `cannot read ${abs} (${code})`, severity: 'error' }], warnings: [] };
+  }
+  return loadConfigString(text, abs, opts);
+}
+
+/**
+ * gateway.yaml text → Config: parse (positions kept) → resolve vault references → migrate to 3.0
+ * → validate against schemas/ → check references → normalize. YAML errors stop early; otherwise
+ * every error of every stage is reported, sorted by line.
+ */
+export function loadConfigString(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  const parsed = parseYaml(text, file);
+  if (!parsed.ok) return { ok: false, errors: sortDiagnostics(parsed.errors), warnings: [] };
+  const doc = parsed.doc;
+  const root = doc.value as Obj;
+
+  const issues: Issue[] = [];
+  const secrets = resolveSecrets(root, file, opts.env ?? process.env);
+  issues.push(...secrets.issues);
+  issues.push(...migrate(root));
+  const validation = validateDocument(root);
+  issues.push(...validation.issues);
+  const ents = collectEntities(root);
+  const lookup = new Lookup(ents);
+  issues.push(...checkReferences(ents, lookup));
+
+  const diagnostics = issues.map((i) => doc.toDiagnostic(i));
+  const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
+  const warnings = sortDiagnostics(diagnostics.filter((d) => d.severity === 'warning'));
+  if (errors.length > 0) return { ok: false, errors, warnings };
+
+  const config = normalize({
+    root, ents, lookup, source: file, posOf: (p) => doc.posOf(p), warnings,
+    secretDocPaths: [...secrets.secretPaths, ...validation.secretPaths], referencedFiles: secrets.referencedFiles,
+  });
+  return { ok: true, config, warnings };
+}
+
+/** `FILE:LINE:COL message`, warnings as `FILE:LINE:COL warning: message`. */
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.column} ${d.severity === 'warning' ? 'warning: ' : ''}${d.message}`;
+}
+
+/** A deep copy of the configuration with every path in `config.secrets` replaced by "<redacted>". */
+export function redactConfig(config: Config): unknown {
+  const copy = structuredClone(config) as unknown as Record<string, unknown>;
+  for (const path of config.secrets) {
+    let cur: unknown = copy;
+    for (let i = 0; i < path.length - 1 && cur !== null && typeof cur === 'object'; i++) cur = (cur as Record<string | number, unknown>)[path[i]!];
+    const last = path[path.length - 1]!;
+    if (cur !== null && typeof cur === 'object' && last in (cur as object)) (cur as Record<string | number, unknown>)[last] = '<redacted>';
+  }
+  return copy;
+}

@@ -1,0 +1,108 @@
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { Diagnostic, SourcePos } from './types.js';
+import type { Issue, JsonPath } from './issues.js';
+
+/** A parsed YAML document: its plain value, plus a way back from any JSON path to the source. */
+export interface LoadedDocument {
+  file: string;
+  value: unknown;
+  /** Position of the value at `path` (its key when `atKey`, or when the value is missing). */
+  posOf(path: JsonPath, atKey?: boolean): SourcePos;
+  toDiagnostic(issue: Issue): Diagnostic;
+}
+
+export type ParseResult = { ok: true; doc: LoadedDocument } | { ok: false; errors: Diagnostic[] };
+
+/**
+ * Parses YAML keeping source positions. Syntax errors and duplicate keys are fatal: nothing after
+ * them can be trusted. An empty file or a top level that is not a mapping is an error too.
+ */
+export function parseYaml(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+  const at = (offset: number): SourcePos => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      errors: doc.errors.map((e) => ({
+        ...at(e.pos[0]),
+        message: e.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(doc, text, e.pos[0]) : `YAML: ${firstLine(e.message)}`,
+        severity: 'error' as const,
+      })),
+    };
+  }
+  const contents = doc.contents as Node | null;
+  if (contents === null || (isScalar(contents) && contents.value === null)) {
+    return { ok: false, errors: [{ ...at(0), message: 'the configuration is empty: expected a mapping with _format_version: "3.0"', severity: 'error' }] };
+  }
+  if (!isMap(contents)) {
+    return { ok: false, errors: [{ ...at(contents.range?.[0] ?? 0), message: 'the top level must be a mapping (key: value), with _format_version: "3.0"', severity: 'error' }] };
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 10000 });
+  } catch (e) {
+    return { ok: false, errors: [{ ...at(0), message: `YAML: ${(e as Error).message}`, severity: 'error' }] };
+  }
+  const posOf = (path: JsonPath, atKey = false): SourcePos => at(offsetOf(doc, path, atKey));
+  return {
+    ok: true,
+    doc: {
+      file,
+      value,
+      posOf,
+      toDiagnostic: (issue) => ({ ...posOf(issue.path, issue.atKey), message: issue.message, severity: issue.severity }),
+    },
+  };
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+}
+
+function duplicateKeyMessage(doc: Document, text: string, offset: number): string {
+  const m = /^[ \t]*["']?([^"':\n]*)/.exec(text.slice(offset));
+  const key = m?.[1]?.trim();
+  void doc;
+  return key ? `duplicate key "${key}"` : 'duplicate key';
+}
+
+/** Start offset of the node at `path`, or of the deepest ancestor that exists. */
+function offsetOf(doc: Document, path: JsonPath, atKey: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const seg = path[i]!;
+    const last = i === path.length - 1;
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && keyString(p.key) === String(seg));
+      if (!pair) return offset;
+      const key = pair.key as Node | null;
+      const value = pair.value as Node | null;
+      if (last && atKey && key?.range) return key.range[0];
+      if (value?.range && !(isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
+        offset = value.range[0];
+        node = value;
+      } else {
+        return key?.range?.[0] ?? offset;
+      }
+    } else if (isSeq(node)) {
+      const item = node.items[Number(seg)] as Node | undefined;
+      if (!item?.range) return offset;
+      offset = item.range[0];
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function keyString(key: unknown): string | undefined {
+  if (isScalar(key)) return String(key.value);
+  return undefined;
+}

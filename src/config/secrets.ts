@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { err, type Issue, type JsonPath } from './issues.js';
+
+export interface SecretsResult {
+  issues: Issue[];
+  /** Document paths whose value came from a vault reference. */
+  secretPaths: JsonPath[];
+  /** Absolute paths of files read through {vault://file/...}. */
+  referencedFiles: string[];
+}
+
+const REF = /^\{vault:\/\/([^/}]+)\/([^}]*)\}$/;
+
+/** Kong's env vault: `{vault://env/my-key}` reads MY_KEY. */
+export function envName(ref: string): string {
+  return ref.toUpperCase().replace(/-/g, '_');
+}
+
+/**
+ * Replaces, in place, every string value `{vault://env/NAME}` / `{vault://file/PATH}` by what it
+ * refers to. An unquoted reference (YAML reads `{vault://env/x}` as a one-key map) is an error
+ * that says to quote it.
+ */
+export function resolveSecrets(root: unknown, file: string, env: NodeJS.ProcessEnv): SecretsResult {
+  const out: SecretsResult = { issues: [], secretPaths: [], referencedFiles: [] };
+  const baseDir = file === '<string>' ? process.cwd() : dirname(resolve(file));
+
+  const resolveRef = (text: string, path: JsonPath): string | undefined => {
+    const m = REF.exec(text.trim());
+    if (!m) {
+      out.issues.push(err(path, `malformed vault reference ${text}: expected {vault://env/NAME} or {vault://file/PATH}`));
+      return undefined;
+    }
+    const [, backend, name] = m as unknown as [string, string, string];
+    if (name === '') {
+      out.issues.push(err(path, `vault reference ${text} names nothing`));
+      return undefined;
+    }
+    if (backend === 'env') {
+      const v = env[envName(name)];
+      if (v === undefined) {
+        out.issues.push(err(path, `cannot resolve ${text}: environment variable ${envName(name)} is not set`));
+        return undefined;
+      }
+      return v;
+    }
+    if (backend === 'file') {
+      const abs = resolve(baseDir, name);
+      if (!out.referencedFiles.includes(abs)) out.referencedFiles.push(abs);
+      try {
+        return readFileSync(abs, 'utf8').trim();
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'unreadable';
+        out.issues.push(err(path, `cannot resolve ${text}: cannot read ${abs} (${code})`));
+        return undefined;
+      }
+    }
+    out.issues.push(err(path, `cannot resolve ${text}: unsupported vault "${backend}" (Sluice supports env and file)`));
+    return undefined;
+  };
+
+  const walk = (value: unknown, path: JsonPath, set: (v: unknown) => void): void => {
+    if (typeof value === 'string') {
+      if (value.trimStart().startsWith('{vault://')) {
+        const v = resolveRef(value, path);
+        if (v !== undefined) {
+          set(v);
+          out.secretPaths.push(path);
+        }
+      }
+      return;
+    }
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, [...path, i], (v) => (value[i] = v)));
+      return;
+    }
+    if (value !== null && typeof value === 'object') {
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj);
+      if (keys.length === 1 && keys[0]!.startsWith('vault://') && obj[keys[0]!] === null) {
+        const ref = `{${keys[0]}}`;
+        out.issues.push(err(path, `unquoted vault reference ${ref}: YAML reads it as a map; quote it: "${ref}"`));
+        return;
+      }
+      for (const k of keys) walk(obj[k], [...path, k], (v) => (obj[k] = v));
+    }
+  };
+  walk(root, [], () => undefined);
+  return out;
+}
