@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { collectEntities } from './entities.js';
-import { sortDiagnostics, type Issue } from './issues.js';
+import { formatPath, sortDiagnostics, type Issue } from './issues.js';
 import { parseYaml } from './load.js';
 import { migrate } from './migrate.js';
 import { normalize } from './normalize.js';
@@ -47,10 +47,11 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
   const validation = validateDocument(root);
-  issues.push(...validation.issues);
+  // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
+  issues.push(...notUnder(issues, validation.issues));
   const ents = collectEntities(root);
   const lookup = new Lookup(ents);
-  issues.push(...checkReferences(ents, lookup));
+  issues.push(...notUnder(issues, checkReferences(ents, lookup)));
 
   const diagnostics = issues.map((i) => doc.toDiagnostic(i));
   const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
@@ -62,6 +63,15 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
     secretDocPaths: [...secrets.secretPaths, ...validation.secretPaths], referencedFiles: secrets.referencedFiles,
   });
   return { ok: true, config, warnings };
+}
+
+/** The `later` issues that are not about a value an `earlier` error already reported (no noise on top of a real error). */
+function notUnder(earlier: Issue[], later: Issue[]): Issue[] {
+  const reported = earlier.filter((i) => i.severity === 'error' && i.path.length > 0).map((i) => formatPath(i.path));
+  return later.filter((i) => {
+    const p = formatPath(i.path);
+    return !reported.some((r) => p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`));
+  });
 }
 
 /** `FILE:LINE:COL message`, warnings as `FILE:LINE:COL warning: message`. */

@@ -97,7 +97,8 @@ export function checkReferences(ents: Entities, lookup: Lookup): Issue[] {
     check('service', r.obj.service, [...r.path, 'service']);
     const has = ['methods', 'hosts', 'headers', 'paths', 'snis'].some((k) => {
       const v = r.obj[k];
-      return Array.isArray(v) ? v.length > 0 : isObj(v) && Object.keys(v).length > 0;
+      if (v === undefined) return false;
+      return Array.isArray(v) ? v.length > 0 : isObj(v) ? Object.keys(v).length > 0 : true; // a wrong type was reported by the schema
     });
     if (!has) issues.push(err(r.path, `${formatPath(r.path)} must set at least one of paths, methods, hosts, headers, snis`));
     if (Array.isArray(r.obj.paths)) {

@@ -93,6 +93,7 @@ function serviceChecks(root: Obj): Issue[] {
   const out: Issue[] = [];
   for (const [svc, sp] of items(root, 'services', [])) {
     if (typeof svc.url === 'string') {
+      if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(svc.url)) continue; // the schema's pattern reported it
       const url = parseServiceUrl(svc.url);
       if (typeof url === 'string') {
         out.push(err([...sp, 'url'], `${formatPath([...sp, 'url'])} ${url}`));
