@@ -1,0 +1,176 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+const MB = 1024 * 1024;
+const BLOCK = Buffer.alloc(64 * 1024);
+for (let i = 0; i < BLOCK.length; i++) BLOCK[i] = (i * 2654435761) >>> 24;
+
+/** sha256 of `size` bytes of the repeating block (what the upstream sends). */
+function expectedSha(size: number): string {
+  const h = createHash('sha256');
+  let left = size;
+  while (left > 0) {
+    const n = Math.min(left, BLOCK.length);
+    h.update(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n));
+    left -= n;
+  }
+  return h.digest('hex');
+}
+
+let up: Upstream;
+let gw: GatewayProcess;
+
+beforeAll(async () => {
+  up = await startUpstream(
+    (req, res) => {
+      if (req.url!.startsWith('/download/')) {
+        const size = Number(req.url!.split('/')[2]);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+        let left = size;
+        const pump = (): void => {
+          while (left > 0) {
+            const n = Math.min(left, BLOCK.length);
+            left -= n;
+            if (!res.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
+      if (req.url === '/upload') {
+        const h = createHash('sha256');
+        let n = 0;
+        req.on('data', (c: Buffer) => {
+          h.update(c);
+          n += c.length;
+        });
+        req.on('end', () => res.end(JSON.stringify({ bytes: n, sha256: h.digest('hex') })));
+        return;
+      }
+      res.end('?');
+    },
+    { rawBody: true },
+  );
+  gw = await startGateway(`
+_format_version: "3.0"
+services:
+  - name: files
+    url: ${up.url}
+    routes:
+      - name: files
+        paths: [/]
+        strip_path: false
+`);
+});
+
+afterAll(async () => {
+  await gw?.stop();
+  await up?.close();
+});
+
+function sampleRss(gw: GatewayProcess): { stop(): number } {
+  let max = gw.rssKb();
+  const t = setInterval(() => {
+    try {
+      max = Math.max(max, gw.rssKb());
+    } catch {
+      /* exited */
+    }
+  }, 50);
+  return {
+    stop() {
+      clearInterval(t);
+      return max;
+    },
+  };
+}
+
+describe('streaming with backpressure', () => {
+  it('downloads 200 MB intact while the gateway memory stays flat', async () => {
+    const size = 200 * MB;
+    // Warm up (JIT, pools, first buffers) so the baseline is the steady state.
+    await fetch(`${gw.url}/download/${20 * MB}`).then((r) => r.arrayBuffer());
+    const base = gw.rssKb();
+    const rss = sampleRss(gw);
+    const { sha, bytes } = await new Promise<{ sha: string; bytes: number }>((resolve, reject) => {
+      http.get(`${gw.url}/download/${size}`, { agent: false }, (res) => {
+        const h = createHash('sha256');
+        let bytes = 0;
+        let paused = false;
+        res.on('data', (c: Buffer) => {
+          h.update(c);
+          bytes += c.length;
+          // A slow client for a moment: the gateway must apply backpressure, not buffer.
+          if (!paused && bytes > 20 * MB) {
+            paused = true;
+            res.pause();
+            setTimeout(() => res.resume(), 1000);
+          }
+        });
+        res.on('end', () => resolve({ sha: h.digest('hex'), bytes }));
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    const peak = rss.stop();
+    expect(bytes).toBe(size);
+    expect(sha).toBe(expectedSha(size));
+    // Flat: growth far below the body size (a buffering proxy would grow by ~200 MB).
+    expect(peak - base).toBeLessThan(64 * 1024);
+  });
+
+  it('uploads 50 MB intact (streamed, chunked) while the gateway memory stays flat', async () => {
+    const size = 50 * MB;
+    const base = gw.rssKb();
+    const rss = sampleRss(gw);
+    const result = await new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as { bytes: number; sha256: string }));
+      });
+      req.on('error', reject);
+      let left = size;
+      const pump = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, BLOCK.length);
+          left -= n;
+          if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    const peak = rss.stop();
+    expect(result.bytes).toBe(size);
+    expect(result.sha256).toBe(expectedSha(size));
+    expect(peak - base).toBeLessThan(64 * 1024);
+  });
+
+  it('uploads 50 MB with a Content-Length intact', async () => {
+    const size = 50 * MB;
+    const res = await new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
+      const req = http.request(`${gw.url}/upload`, { method: 'PUT', agent: false, headers: { 'content-length': size } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body) as { bytes: number; sha256: string }));
+      });
+      req.on('error', reject);
+      let left = size;
+      const pump = (): void => {
+        while (left > 0) {
+          const n = Math.min(left, BLOCK.length);
+          left -= n;
+          if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void req.once('drain', pump);
+        }
+        req.end();
+      };
+      pump();
+    });
+    expect(res.bytes).toBe(size);
+    expect(res.sha256).toBe(expectedSha(size));
+  });
+});

@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
+export const BIN = join(REPO_ROOT, 'bin', 'sluice.js');
+
+/** A port that was free a moment ago (workers need a fixed port: they share it). */
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export function tempDir(prefix = 'sluice-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface GatewayProcess {
+  proc: ChildProcess;
+  pid: number;
+  proxyPort: number;
+  adminPort: number;
+  url: string;
+  admin: string;
+  configPath: string;
+  /** Every stdout/stderr line so far. */
+  lines: string[];
+  /** Parsed JSON log lines so far. */
+  logs(): Array<Record<string, unknown>>;
+  waitForLog(pred: (l: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  rssKb(): number;
+}
+
+export interface StartOptions {
+  workers?: number;
+  env?: Record<string, string>;
+  args?: string[];
+  configPath?: string;
+  logLevel?: string;
+}
+
+const running = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
+
+/** Starts the real gateway (the built CLI) on free ports with the given YAML; resolves when it serves. */
+export async function startGateway(yaml: string | null, opts: StartOptions = {}): Promise<GatewayProcess> {
+  const proxyPort = await freePort();
+  const adminPort = await freePort();
+  let configPath = opts.configPath;
+  if (configPath === undefined) {
+    configPath = join(tempDir(), 'gateway.yaml');
+  }
+  if (yaml !== null) writeFileSync(configPath, yaml);
+  const args = [
+    BIN, 'start', '-c', configPath,
+    '--proxy-listen', `127.0.0.1:${proxyPort}`,
+    '--admin-listen', `127.0.0.1:${adminPort}`,
+    '--workers', String(opts.workers ?? 1),
+    '--log-level', opts.logLevel ?? 'info',
+    ...(opts.args ?? []),
+  ];
+  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(proc);
+  const lines: string[] = [];
+  const listeners = new Set<() => void>();
+  const onChunk = (prefix: string) => {
+    let buf = '';
+    return (chunk: Buffer) => {
+      buf += chunk.toString('utf8');
+      let i;
+      while ((i = buf.indexOf('\n')) !== -1) {
+        lines.push(prefix + buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+      for (const l of listeners) l();
+    };
+  };
+  proc.stdout!.on('data', onChunk(''));
+  proc.stderr!.on('data', onChunk(''));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => { running.delete(proc); res(code); }));
+  const logs = () => lines.flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } });
+  const waitForLog = (pred: (l: Record<string, unknown>) => boolean, timeoutMs = 10000) =>
+    new Promise<Record<string, unknown>>((res, rej) => {
+      const check = () => {
+        const hit = logs().find(pred);
+        if (hit) { listeners.delete(check); clearTimeout(t); res(hit); }
+      };
+      const t = setTimeout(() => { listeners.delete(check); rej(new Error('timed out waiting for a log line; got:\n' + lines.slice(-30).join('\n'))); }, timeoutMs);
+      listeners.add(check);
+      check();
+    });
+  const gw: GatewayProcess = {
+    proc,
+    pid: proc.pid!,
+    proxyPort,
+    adminPort,
+    url: `http://127.0.0.1:${proxyPort}`,
+    admin: `http://127.0.0.1:${adminPort}`,
+    configPath,
+    lines,
+    logs,
+    waitForLog,
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 15000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    rssKb() {
+      const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
+    },
+  };
+  const started = await Promise.race([
+    waitForLog((l) => l.msg === 'sluice started', 15000).then(() => true),
+    exited.then(() => false),
+  ]);
+  if (!started) throw new Error('gateway exited before serving:\n' + lines.join('\n'));
+  return gw;
+}
