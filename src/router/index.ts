@@ -148,6 +148,8 @@ function compareEntries(a: Entry, b: Entry): number {
 class Node {
   codes: number[] = [];
   kids: Node[] = [];
+  /** For nodes with many children: child index + 1 by char code (< 128), else null. */
+  table: Uint8Array | null = null;
   own: Entry[] = [];
   cum: Entry[] = EMPTY;
   constructor(public label: string) {}
@@ -196,6 +198,10 @@ function finish(node: Node, parentCum: Entry[]): void {
     all.sort((a, b) => a.rank - b.rank);
     node.cum = all;
   }
+  if (node.kids.length >= 4 && node.kids.length < 255 && node.codes.every((c) => c < 128)) {
+    node.table = new Uint8Array(128);
+    for (let k = 0; k < node.codes.length; k++) node.table[node.codes[k]!] = k + 1;
+  }
   for (const k of node.kids) finish(k, node.cum);
 }
 
@@ -204,17 +210,30 @@ function lookup(root: Node, path: string): Entry[] {
   let node = root;
   let i = 0;
   const len = path.length;
-  while (i < len) {
-    const codes = node.codes;
+  outer: while (i < len) {
     const c = path.charCodeAt(i);
-    let k = 0;
-    const n = codes.length;
-    while (k < n && codes[k] !== c) k++;
-    if (k === n) break;
+    let k: number;
+    const table = node.table;
+    if (table !== null) {
+      if (c >= 128) break;
+      k = table[c]! - 1;
+      if (k < 0) break;
+    } else {
+      const codes = node.codes;
+      const n = codes.length;
+      k = 0;
+      while (k < n && codes[k] !== c) k++;
+      if (k === n) break;
+    }
     const child = node.kids[k]!;
     const label = child.label;
-    if (label.length > 1 && !path.startsWith(label, i)) break;
-    i += label.length;
+    const ll = label.length;
+    if (ll > 1) {
+      if (i + ll > len) break;
+      // char loop: cheaper than a startsWith call for the short labels of a route tree
+      for (let q = 1; q < ll; q++) if (path.charCodeAt(i + q) !== label.charCodeAt(q)) break outer;
+    }
+    i += ll;
     node = child;
   }
   return node.cum;
@@ -470,12 +489,22 @@ class CompiledRouter implements Router {
     let hostName = input.host;
     let port = input.port;
     let a: Entry[] = EMPTY;
-    if (hostName.length > 0) {
-      const ci = hostName.lastIndexOf(':');
-      if (ci >= 0 && (hostName.charCodeAt(0) !== 91 || ci > hostName.indexOf(']'))) {
-        const hp = splitHost(hostName, port);
-        hostName = hp.name;
-        port = hp.port;
+    const hl = hostName.length;
+    if (hl > 0) {
+      // a trailing ":digits" is the port (IPv6 literals end with "]" unless a port follows)
+      let ci = hl - 1;
+      let p = 0;
+      let mul = 1;
+      for (;;) {
+        const d = hostName.charCodeAt(ci) - 48;
+        if (d < 0 || d > 9 || ci === 0) break;
+        p += d * mul;
+        mul *= 10;
+        ci--;
+      }
+      if (ci < hl - 1 && hostName.charCodeAt(ci) === 58 /* : */) {
+        hostName = hostName.slice(0, ci);
+        port = p;
       }
       if (this.hasExact) {
         const root = this.exact.get(hostName);
