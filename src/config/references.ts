@@ -151,7 +151,7 @@ export function checkReferences(ents: Entities, lookup: Lookup): Issue[] {
     const key = `${String(p.obj.name)}|${scope.service}|${scope.route}|${scope.consumer}|${scope.consumer_group}|${String(p.obj.instance_name ?? '')}`;
     const first = seenPlugins.get(key);
     if (first) {
-      issues.push(err([...p.path, 'name'], `${formatPath(p.path)}: plugin ${String(p.obj.name)} is already configured for the same scope at ${formatPath(first.path)}`));
+      issues.push(err(p.path, `${formatPath(p.path)}: plugin ${String(p.obj.name)} is already configured for the same scope at ${formatPath(first.path)}`));
     } else seenPlugins.set(key, p);
   }
 
