@@ -9,6 +9,10 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   start: { summary: 'serve the configuration, watch it and reload on change', load: () => import('./start.js') },
+  validate: { summary: 'check configuration files; print FILE:LINE:COL per problem', load: () => import('./validate.js') },
+  routes: { summary: 'print the compiled route table in match order', load: () => import('./routes.js') },
+  explain: { summary: 'show which route a request matches, why, and where it goes', load: () => import('./explain.js') },
+  diff: { summary: 'entity-level diff of two configuration files', load: () => import('./diff.js') },
 };
 
 export const USAGE = `Usage: sluice <command> [options]

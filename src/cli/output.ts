@@ -1,0 +1,236 @@
+/**
+ * Shared helpers of the inspection commands (validate, routes, explain, diff): loading a
+ * configuration with its diagnostics, aligned tables, and what a route's upstream and plugin
+ * chain look like — always with secrets left out.
+ */
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { formatDiagnostic, loadConfigFile } from '../config/index.js';
+import type { Config, Diagnostic, PluginInstance, Route, Service } from '../config/types.js';
+import { getPluginDefinition } from '../plugins/registry.js';
+import { compile } from '../snapshot/compile.js';
+import type { Snapshot } from '../snapshot/types.js';
+import { PoolRegistry } from '../upstream/pool.js';
+
+/** `-c` flag, then `$SLUICE_CONFIG`, then `./gateway.yaml` (SPEC §2). */
+export function configFileSetting(flag: string | undefined): string {
+  if (flag !== undefined && flag !== '') return flag;
+  const env = process.env.SLUICE_CONFIG;
+  return env !== undefined && env !== '' ? env : './gateway.yaml';
+}
+
+export type CliLoad =
+  | { ok: true; file: string; config: Config; warnings: Diagnostic[] }
+  | { ok: false; file: string; errors: Diagnostic[]; warnings: Diagnostic[] };
+
+/**
+ * Loads FILE as the gateway would. Diagnostics name the file as the user wrote it (not its
+ * absolute path), so `FILE:LINE:COL` lines read like the command line that produced them.
+ */
+export function loadForCli(file: string): CliLoad {
+  const abs = resolve(file);
+  const at = (message: string): Diagnostic => ({ file, line: 1, column: 1, message, severity: 'error' });
+  try {
+    if (statSync(abs).isDirectory()) return { ok: false, file, errors: [at('is a directory, not a configuration file')], warnings: [] };
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const message = code === 'ENOENT' ? 'no such file' : `cannot read (${code ?? (e as Error).message})`;
+    return { ok: false, file, errors: [at(message)], warnings: [] };
+  }
+  const rename = (d: Diagnostic): Diagnostic => (d.file === abs ? { ...d, file } : d);
+  const r = loadConfigFile(file);
+  if (r.ok) return { ok: true, file, config: r.config, warnings: r.warnings.map(rename) };
+  return { ok: false, file, errors: r.errors.map(rename), warnings: r.warnings.map(rename) };
+}
+
+/** Diagnostics as `FILE:LINE:COL message` lines, errors and warnings in line order. */
+export function diagnosticLines(errors: readonly Diagnostic[], warnings: readonly Diagnostic[]): string[] {
+  return [...errors, ...warnings].sort((a, b) => (a.file === b.file ? a.line - b.line || a.column - b.column : 0)).map(formatDiagnostic);
+}
+
+export function diagnosticJson(d: Diagnostic): { file: string; line: number; column: number; severity: string; message: string } {
+  return { file: d.file, line: d.line, column: d.column, severity: d.severity, message: d.message };
+}
+
+export function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * Rows as aligned columns (two spaces apart), no trailing spaces: stable in CI logs.
+ * Width is counted in code points so `→` does not skew the alignment.
+ */
+export function table(rows: readonly (readonly string[])[]): string {
+  const len = (s: string): number => [...s].length;
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, len(c))));
+  return rows
+    .map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - len(c)))).join('  ').trimEnd())
+    .join('\n') + (rows.length > 0 ? '\n' : '');
+}
+
+// ---- secrets ---------------------------------------------------------------------------------
+
+const samePrefix = (a: readonly (string | number)[], b: readonly (string | number)[]): boolean => {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+/** True when `path` is a secret, lies inside one, or contains one (e.g. an array holding a secret). */
+export function touchesSecret(config: Config, path: readonly (string | number)[]): boolean {
+  return config.secrets.some((s) => samePrefix(s, path));
+}
+
+// ---- services and upstreams ----------------------------------------------------------------
+
+const bracket = (host: string): string => (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host);
+
+/** The service's host, or `<redacted>` when it came from a secret (a vault-resolved `url`). */
+export function serviceHost(config: Config, service: Service): string {
+  const i = config.services.indexOf(service);
+  return i >= 0 && touchesSecret(config, ['services', i, 'host']) ? '<redacted>' : bracket(service.host);
+}
+
+/** `protocol://host:port` + path (the service's own path when `path` is undefined). */
+export function serviceUrl(config: Config, service: Service, path?: string): string {
+  const p = path ?? service.path ?? '';
+  return `${service.protocol}://${serviceHost(config, service)}:${service.port}${p}`;
+}
+
+export function serviceLabel(service: Service): string {
+  return service.name ?? service.id;
+}
+
+export function routeLabel(route: Route): string {
+  return route.name ?? route.id;
+}
+
+/** Targets of the upstream the service's host names (empty when it names a plain host). */
+export function serviceTargets(config: Config, service: Service): Array<{ target: string; weight: number; share: string }> {
+  const ups = config.upstreams.find((u) => u.name === service.host);
+  if (ups === undefined) return [];
+  const total = ups.targets.reduce((s, t) => s + t.weight, 0);
+  return ups.targets.map((t) => ({ target: t.target, weight: t.weight, share: total > 0 ? `${Math.round((t.weight / total) * 1000) / 10}%` : '0%' }));
+}
+
+// ---- plugin chains ---------------------------------------------------------------------------
+
+/**
+ * Kong's bundled plugin priorities (higher runs first), for plugins that have no definition in
+ * src/plugins/registry.ts yet (throttling and forward-auth are Sluice's, placed beside rate-limiting and
+ * the auth plugins). A definition's own priority always wins.
+ */
+const KONG_PRIORITIES: Record<string, number> = {
+  'correlation-id': 100001, 'bot-detection': 2500, cors: 2000, 'oauth2-introspection': 1700, jwt: 1450,
+  'key-auth': 1250, 'basic-auth': 1100, 'openid-connect': 1050, 'hmac-auth': 1030, 'forward-auth': 1010,
+  'request-validator': 999, 'ip-restriction': 990, 'request-size-limiting': 951, acl: 950, 'rate-limiting': 910,
+  throttling: 905, 'request-transformer': 801, 'response-transformer': 800, 'proxy-cache': 100,
+  opentelemetry: 14, prometheus: 13, 'http-log': 12, 'file-log': 9, 'udp-log': 8, 'tcp-log': 7, syslog: 4,
+  'request-termination': 2,
+};
+
+export function pluginPriority(name: string): number {
+  return getPluginDefinition(name)?.priority ?? KONG_PRIORITIES[name] ?? 0;
+}
+
+export interface ChainEntry {
+  name: string;
+  priority: number;
+  /** Where the configuration that applies comes from: global, service, route, route+service. */
+  scope: string;
+  /** Set for plugins that run only for an authenticated consumer (or a member of a group). */
+  consumer: string | null;
+  consumer_group: string | null;
+  implemented: boolean;
+  plugin: PluginInstance;
+}
+
+/**
+ * The plugins that apply to a route by scope, in execution order (Kong priority, highest first).
+ * For each plugin name the most specific configuration wins (Kong precedence): route+service,
+ * route, service, global. Consumer- and consumer-group-scoped configurations depend on who
+ * authenticates, so they are listed separately, marked with their consumer or group.
+ */
+export function pluginChain(config: Config, route: Route): ChainEntry[] {
+  const names = (id: string | null, list: ReadonlyArray<{ id: string }>, label: (x: never) => string): string | null => {
+    if (id === null) return null;
+    const e = list.find((x) => x.id === id);
+    return e === undefined ? id : label(e as never);
+  };
+  const protoOk = (p: PluginInstance): boolean => p.protocols.some((x) => route.protocols.includes(x));
+  const applies = (p: PluginInstance): boolean =>
+    p.enabled && protoOk(p) && (p.route === null || p.route === route.id) && (p.service === null || p.service === route.service);
+  const specificity = (p: PluginInstance): number => (p.route !== null ? 2 : 0) + (p.service !== null ? 1 : 0);
+  const scopeOf = (p: PluginInstance): string =>
+    p.route !== null && p.service !== null ? 'route+service' : p.route !== null ? 'route' : p.service !== null ? 'service' : 'global';
+
+  const best = new Map<string, PluginInstance>();
+  const conditional: PluginInstance[] = [];
+  for (const p of config.plugins) {
+    if (!applies(p)) continue;
+    if (p.consumer !== null || p.consumer_group !== null) {
+      conditional.push(p);
+      continue;
+    }
+    const cur = best.get(p.name);
+    if (cur === undefined || specificity(p) > specificity(cur)) best.set(p.name, p);
+  }
+  const entry = (p: PluginInstance): ChainEntry => ({
+    name: p.name,
+    priority: pluginPriority(p.name),
+    scope: scopeOf(p),
+    consumer: names(p.consumer, config.consumers, (c: { username: string | null; custom_id: string | null; id: string }) => c.username ?? c.custom_id ?? c.id),
+    consumer_group: names(p.consumer_group, config.consumer_groups, (g: { name: string }) => g.name),
+    implemented: getPluginDefinition(p.name) !== undefined,
+    plugin: p,
+  });
+  const all = [...[...best.values()].map(entry), ...conditional.map(entry)];
+  return all.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name) || a.plugin.order - b.plugin.order);
+}
+
+/** `key-auth, acl, rate-limiting (consumer alice)`, or `-` when empty. */
+export function chainText(chain: readonly ChainEntry[]): string {
+  if (chain.length === 0) return '-';
+  return chain
+    .map((c) => (c.consumer !== null ? `${c.name} (consumer ${c.consumer})` : c.consumer_group !== null ? `${c.name} (group ${c.consumer_group})` : c.name))
+    .join(', ');
+}
+
+export function chainJson(chain: readonly ChainEntry[]): Array<{ name: string; priority: number; scope: string; consumer: string | null; consumer_group: string | null; id: string }> {
+  return chain.map((c) => ({ name: c.name, priority: c.priority, scope: c.scope, consumer: c.consumer, consumer_group: c.consumer_group, id: c.plugin.id }));
+}
+
+// ---- load + compile for routes / explain -----------------------------------------------------
+
+/**
+ * Loads and compiles FILE. On failure prints the problems (`FILE:LINE:COL message` on stderr,
+ * or `{"valid": false, "file", "errors", "warnings"}` with --json) and returns null.
+ * Upstream pools are created lazily by undici and closed right after compiling.
+ */
+export async function loadSnapshot(file: string, json: boolean, command: string): Promise<{ config: Config; snapshot: Snapshot } | null> {
+  const r = loadForCli(file);
+  let errors: Diagnostic[] = r.ok ? [] : r.errors;
+  let snapshot: Snapshot | null = null;
+  if (r.ok) {
+    const pools = new PoolRegistry();
+    try {
+      snapshot = compile(r.config, { pools });
+    } catch (e) {
+      errors = [{ file, line: 1, column: 1, severity: 'error', message: `compile error: ${(e as Error).message}` }];
+    } finally {
+      await pools.closeAll();
+    }
+  }
+  if (snapshot !== null && r.ok) {
+    if (!json && r.warnings.length > 0) process.stderr.write(diagnosticLines([], r.warnings).join('\n') + '\n');
+    return { config: r.config, snapshot };
+  }
+  if (json) writeJson({ valid: false, file, errors: errors.map(diagnosticJson), warnings: r.warnings.map(diagnosticJson) });
+  else process.stderr.write([...diagnosticLines(errors, r.warnings), `sluice ${command}: ${file} is invalid (${plural(errors.length, 'error')})`].join('\n') + '\n');
+  return null;
+}
