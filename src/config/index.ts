@@ -9,7 +9,7 @@ import { checkReferences, Lookup } from './references.js';
 import { resolveSecrets } from './secrets.js';
 import type { Config, Diagnostic, LoadResult } from './types.js';
 import { validateDocument } from './validate.js';
-import type { Obj } from './walk.js';
+import { isObj, type Obj } from './walk.js';
 
 export type { Config, Diagnostic, LoadResult } from './types.js';
 
@@ -48,10 +48,10 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
   issues.push(...migrate(root));
   const validation = validateDocument(root);
   // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
-  issues.push(...notUnder(issues, validation.issues));
+  issues.push(...notUnder(root, issues, validation.issues));
   const ents = collectEntities(root);
   const lookup = new Lookup(ents);
-  issues.push(...notUnder(issues, checkReferences(ents, lookup)));
+  issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
 
   const diagnostics = issues.map((i) => doc.toDiagnostic(i));
   const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
@@ -66,8 +66,12 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
 }
 
 /** The `later` issues that are not about a value an `earlier` error already reported (no noise on top of a real error). */
-function notUnder(earlier: Issue[], later: Issue[]): Issue[] {
-  const reported = earlier.filter((i) => i.severity === 'error' && i.path.length > 0).map((i) => formatPath(i.path));
+function notUnder(root: Obj, earlier: Issue[], later: Issue[]): Issue[] {
+  // Errors about a value hide later ones; errors about an entity (e.g. "needs url or host") do not.
+  const valueAt = (path: Issue['path']): unknown => path.reduce<unknown>((v, k) => (v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined), root);
+  const reported = earlier
+    .filter((i) => i.severity === 'error' && i.path.length > 0 && !i.atKey && (i.subtree === true || !isObj(valueAt(i.path))))
+    .map((i) => formatPath(i.path));
   return later.filter((i) => {
     const p = formatPath(i.path);
     return !reported.some((r) => p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`));

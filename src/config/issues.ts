@@ -13,6 +13,8 @@ export interface Issue {
   message: string;
   severity: 'error' | 'warning';
   atKey?: boolean;
+  /** The whole value at `path` is wrong: later stages say nothing more about it or below it. */
+  subtree?: boolean;
 }
 
 export const err = (path: JsonPath, message: string, atKey = false): Issue => ({ path, message, severity: 'error', atKey });

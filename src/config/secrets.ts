@@ -80,7 +80,7 @@ export function resolveSecrets(root: unknown, file: string, env: NodeJS.ProcessE
       const keys = Object.keys(obj);
       if (keys.length === 1 && keys[0]!.startsWith('vault://') && obj[keys[0]!] === null) {
         const ref = `{${keys[0]}}`;
-        out.issues.push(err(path, `unquoted vault reference ${ref}: YAML reads it as a map; quote it: "${ref}"`));
+        out.issues.push({ ...err(path, `unquoted vault reference ${ref}: YAML reads it as a map; quote it: "${ref}"`), subtree: true });
         return;
       }
       for (const k of keys) walk(obj[k], [...path, k], (v) => (obj[k] = v));

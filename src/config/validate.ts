@@ -167,7 +167,7 @@ function typeText(t: unknown): string {
  */
 export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath): Issue[] {
   const dropped = new Set<ErrorObject>();
-  const extra: Array<{ e: ErrorObject; message: string }> = [];
+  const extra: Array<{ e: ErrorObject; message: string; subtree: boolean }> = [];
   const combos = errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf').sort((a, b) => a.schemaPath.length - b.schemaPath.length);
   for (const c of combos) {
     if (dropped.has(c)) continue;
@@ -175,7 +175,7 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
     const subs = errors.filter((e) => e !== c && e.schemaPath.startsWith(base) && !dropped.has(e));
     dropped.add(c);
     if (subs.length === 0) {
-      extra.push({ e: c, message: c.keyword === 'oneOf' ? 'matches more than one allowed form' : 'is not valid' });
+      extra.push({ e: c, message: c.keyword === 'oneOf' ? 'matches more than one allowed form' : 'is not valid', subtree: true });
       continue;
     }
     const branches = new Map<string, ErrorObject[]>();
@@ -188,12 +188,12 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
     const allRequired = list.every((bs) => bs.every((s) => s.keyword === 'required' && s.instancePath === c.instancePath));
     for (const s of subs) dropped.add(s);
     if (list.every(rootType)) {
-      extra.push({ e: c, message: `must be ${list.map((bs) => typeText(bs[0]!.params.type)).join(' or ')}` });
+      extra.push({ e: c, message: `must be ${list.map((bs) => typeText(bs[0]!.params.type)).join(' or ')}`, subtree: true });
       continue;
     }
     if (allRequired) {
       const keys = subs.map((s) => String(s.params.missingProperty));
-      extra.push({ e: c, message: `must set ${keys.length === 2 ? 'either' : 'one of'} ${keys.join(keys.length === 2 ? ' or ' : ', ')}` });
+      extra.push({ e: c, message: `must set ${keys.length === 2 ? 'either' : 'one of'} ${keys.join(keys.length === 2 ? ' or ' : ', ')}`, subtree: false });
       continue;
     }
     const depth = (bs: ErrorObject[]): number => Math.max(...bs.map((s) => s.instancePath.split('/').length));
@@ -204,6 +204,7 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
   const out: Issue[] = [];
   const seen = new Set<string>();
   const push = (issue: Issue): void => {
+    if (issue.subtree === undefined && !issue.atKey && !/ is missing required key /.test(issue.message)) issue.subtree = true;
     const key = `${issue.path.join('\u0000')}\u0001${issue.message}`;
     if (!seen.has(key)) {
       seen.add(key);
@@ -259,9 +260,9 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
         push(err(path, `${where} ${e.message ?? 'is invalid'}`));
     }
   }
-  for (const { e, message } of extra) {
+  for (const { e, message, subtree } of extra) {
     const path = [...prefix, ...pointerToPath(e.instancePath, data)];
-    push(err(path, `${formatPath(path)} ${message}`));
+    push({ ...err(path, `${formatPath(path)} ${message}`), subtree });
   }
   return out;
 }
