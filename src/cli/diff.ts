@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { diffConfigs, ENTITY_KINDS, type EntityChange, type EntityKind } from '../snapshot/diff.js';
-import { diagnosticJson, diagnosticLines, loadForCli, plural, writeJson } from './output.js';
+import { diagnosticJson, diagnosticLines, loadForCli, makeScrub, plural, usageHint, writeJson } from './output.js';
 
 export const HELP = `Usage: sluice diff [--json] OLD NEW
 
@@ -17,7 +17,7 @@ Options:
   --json      print JSON instead:
               {"old", "new", "same": bool, "counts": {"added", "removed", "changed"},
                "changes": [{"kind", "key", "label", "change": "added" | "removed" | "changed",
-                            "fields": [{"field", "old", "new"} | {"field", "secret": true}],
+                            "fields": [{"field", "secret": false, "old", "new"} | {"field", "secret": true}],
                             "entity": {field: value} | null   (added/removed; secrets "<redacted>")}]}
               An invalid file prints {"valid": false, "files": [{"file", "errors", "warnings"}]}.
   -h, --help  this help
@@ -75,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     ({ values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true }));
     if (positionals.length !== 2) throw new Error(positionals.length < 2 ? 'OLD and NEW files are required' : `unexpected argument "${positionals[2]}"`);
   } catch (err) {
-    process.stderr.write(`sluice diff: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`sluice diff: ${(err as Error).message}\n${usageHint(HELP, 'diff')}`);
     return 2;
   }
   const [oldFile, newFile] = positionals as [string, string];
@@ -98,13 +98,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const d = diffConfigs(a.config, b.config);
   const same = d.changes.length === 0;
+  const scrub = makeScrub(a.config, b.config);
   if (values.json) {
-    writeJson({ old: oldFile, new: newFile, same, counts: d.counts, changes: d.changes });
+    writeJson({ old: oldFile, new: newFile, same, counts: d.counts, changes: d.changes }, scrub);
   } else if (same) {
     process.stdout.write(`No differences between ${oldFile} and ${newFile}.\n`);
   } else {
     const { added, removed, changed } = d.counts;
-    process.stdout.write(`--- ${oldFile}\n+++ ${newFile}\n\n${renderDiff(d.changes)}${added} added, ${removed} removed, ${changed} changed\n`);
+    process.stdout.write(scrub(`--- ${oldFile}\n+++ ${newFile}\n\n${renderDiff(d.changes)}${added} added, ${removed} removed, ${changed} changed\n`));
   }
   return same ? 0 : 1;
 }

@@ -4,7 +4,7 @@ import { normalizePath } from '../proxy/path.js';
 import type { MatchInput, RouteMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot/types.js';
 import {
-  chainJson, chainText, configFileSetting, loadSnapshot, pluginChain, routeLabel, serviceHost, serviceLabel, serviceTargets, table, writeJson,
+  chainJson, chainText, configFileSetting, loadSnapshot, makeScrub, pluginChain, routeLabel, serviceHost, serviceLabel, serviceTargets, serviceUrl, table, usageHint, writeJson,
 } from './output.js';
 
 export const HELP = `Usage: sluice explain [-c FILE] [--json] METHOD URL [-H 'Name: value']...
@@ -142,7 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     if (positionals.length !== 2) throw new UsageError(positionals.length < 2 ? 'METHOD and URL are required' : `unexpected argument "${positionals[2]}"`);
     req = parseRequest(positionals[0]!, positionals[1]!, values.header ?? []);
   } catch (err) {
-    process.stderr.write(`sluice explain: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`sluice explain: ${(err as Error).message}\n${usageHint(HELP, 'explain')}`);
     return 2;
   }
   const json = values.json === true;
@@ -150,6 +150,8 @@ export async function run(argv: string[]): Promise<number> {
   const loaded = await loadSnapshot(file, json, 'explain');
   if (loaded === null) return 1;
   const { config, snapshot } = loaded;
+  const scrub = makeScrub(config);
+  const print = (text: string): void => void process.stdout.write(scrub(text));
 
   const secure = req.scheme === 'https' || req.scheme === 'wss';
   const upgrade = req.scheme === 'ws' || req.scheme === 'wss' || (req.headers.upgrade ?? '').toLowerCase() === 'websocket';
@@ -158,8 +160,8 @@ export async function run(argv: string[]): Promise<number> {
 
   if (path === null) {
     const message = `path ${req.rawPath} is refused before routing (400 Bad request: invalid path)`;
-    if (json) writeJson({ request: requestJson, matched: false, route: null, response: { status: 400, message: 'Bad request: invalid path' }, params: null, service: null, upstream: null, headers: {}, plugins: [], steps: [] });
-    else process.stdout.write(`${req.method} ${req.rawPath}\n${message}\n`);
+    if (json) writeJson({ request: requestJson, matched: false, route: null, response: { status: 400, message: 'Bad request: invalid path' }, params: null, service: null, upstream: null, headers: {}, plugins: [], steps: [] }, scrub);
+    else print(`${req.method} ${req.rawPath}\n${message}\n`);
     return 3;
   }
 
@@ -173,7 +175,7 @@ export async function run(argv: string[]): Promise<number> {
   const matched = match !== null && (result === null || result.status !== 404);
   const service = match?.route.service == null ? undefined : config.services.find((s) => s.id === match.route.service);
   const upstreamUrl = match !== null && service !== undefined
-    ? `${service.protocol}://${serviceHost(config, service)}:${service.port}${match.upstreamPath}${req.query === '' ? '' : '?' + req.query}`
+    ? serviceUrl(config, service, match.upstreamPath + (req.query === '' ? '' : '?' + req.query))
     : null;
   const targets = service !== undefined ? serviceTargets(config, service) : [];
   const headers = match !== null && matched ? upstreamHeaders(req, match, config, service, snapshot) : {};
@@ -191,7 +193,7 @@ export async function run(argv: string[]): Promise<number> {
       headers,
       plugins: chainJson(chain),
       steps: stepJson,
-    });
+    }, scrub);
     return matched ? 0 : 3;
   }
 
@@ -201,13 +203,13 @@ export async function run(argv: string[]): Promise<number> {
   out += '\n';
   if (match === null) {
     out += 'No route matches: the gateway answers 404 {"message":"no Route matched with those values"}\n';
-    process.stdout.write(out);
+    print(out);
     return 3;
   }
   out += `Matched route ${routeLabel(match.route)} (#${priorityOf.get(match.route) ?? '-'})${match.matchedPath !== null ? ` by path ${match.matchedPath}` : ''}\n`;
   if (result !== null && result.status !== null) out += `The gateway answers ${result.status}: ${result.message}\n`;
   if (!matched) {
-    process.stdout.write(out);
+    print(out);
     return 3;
   }
   const rows: string[][] = [];
@@ -220,9 +222,9 @@ export async function run(argv: string[]): Promise<number> {
   out += table(rows);
   if (Object.keys(headers).length > 0) {
     out += '\nHeaders set upstream:\n';
-    const title = (k: string): string => k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase());
+    const title = (k: string): string => (k === 'x-real-ip' ? 'X-Real-IP' : k.replace(/(^|-)([a-z])/g, (_m, d: string, c: string) => d + c.toUpperCase()));
     out += table(Object.entries(headers).map(([k, v]) => [`  ${title(k)}:`, v]));
   }
-  process.stdout.write(out);
+  print(out);
   return 0;
 }

@@ -11,6 +11,7 @@ import { getPluginDefinition } from '../plugins/registry.js';
 import { compile } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
+import { secretAt, secretValues } from '../snapshot/diff.js';
 
 /** `-c` flag, then `$SLUICE_CONFIG`, then `./gateway.yaml` (SPEC §2). */
 export function configFileSetting(flag: string | undefined): string {
@@ -52,8 +53,13 @@ export function diagnosticJson(d: Diagnostic): { file: string; line: number; col
   return { file: d.file, line: d.line, column: d.column, severity: d.severity, message: d.message };
 }
 
-export function writeJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+/** After a usage error: the help's Usage line and where to read more. */
+export function usageHint(help: string, command: string): string {
+  return `${help.split('\n')[0]}\nRun 'sluice ${command} --help' for details.\n`;
+}
+
+export function writeJson(value: unknown, scrub: (text: string) => string = (t) => t): void {
+  process.stdout.write(scrub(JSON.stringify(value, null, 2)) + '\n');
 }
 
 export function plural(n: number, word: string): string {
@@ -75,15 +81,30 @@ export function table(rows: readonly (readonly string[])[]): string {
 
 // ---- secrets ---------------------------------------------------------------------------------
 
-const samePrefix = (a: readonly (string | number)[], b: readonly (string | number)[]): boolean => {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-};
-
-/** True when `path` is a secret, lies inside one, or contains one (e.g. an array holding a secret). */
+/** True when `path` is, lies inside, or contains a secret (e.g. an array holding a secret). */
 export function touchesSecret(config: Config, path: readonly (string | number)[]): boolean {
-  return config.secrets.some((s) => samePrefix(s, path));
+  return secretAt(config, [...path]);
+}
+
+/**
+ * A last line of defence for everything printed: replaces every secret value of the given
+ * configurations (as is and JSON-escaped) with "<redacted>", in case some message (a router
+ * explanation quoting a header value, say) carries one.
+ */
+export function makeScrub(...configs: Config[]): (text: string) => string {
+  const values = new Set<string>();
+  for (const c of configs) {
+    for (const v of secretValues(c)) {
+      values.add(v);
+      values.add(JSON.stringify(v).slice(1, -1));
+    }
+  }
+  const list = [...values].sort((a, b) => b.length - a.length);
+  return (text) => {
+    let t = text;
+    for (const v of list) if (t.includes(v)) t = t.split(v).join('<redacted>');
+    return t;
+  };
 }
 
 // ---- services and upstreams ----------------------------------------------------------------
@@ -96,10 +117,14 @@ export function serviceHost(config: Config, service: Service): string {
   return i >= 0 && touchesSecret(config, ['services', i, 'host']) ? '<redacted>' : bracket(service.host);
 }
 
-/** `protocol://host:port` + path (the service's own path when `path` is undefined). */
+/**
+ * `protocol://host:port` + path (the service's own path when `path` is undefined), or
+ * `protocol://<redacted>` when the service's address came from a secret (its path may be a token).
+ */
 export function serviceUrl(config: Config, service: Service, path?: string): string {
-  const p = path ?? service.path ?? '';
-  return `${service.protocol}://${serviceHost(config, service)}:${service.port}${p}`;
+  const host = serviceHost(config, service);
+  if (host === '<redacted>') return `${service.protocol}://<redacted>`;
+  return `${service.protocol}://${host}:${service.port}${path ?? service.path ?? ''}`;
 }
 
 export function serviceLabel(service: Service): string {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Config, Route } from '../config/types.js';
 import {
-  chainJson, chainText, configFileSetting, loadSnapshot, pluginChain, routeLabel, serviceLabel, serviceTargets, serviceUrl, table, writeJson,
+  chainJson, chainText, configFileSetting, loadSnapshot, makeScrub, pluginChain, routeLabel, serviceLabel, serviceTargets, serviceUrl, table, touchesSecret, usageHint, writeJson,
 } from './output.js';
 
 export const HELP = `Usage: sluice routes [-c FILE] [--json]
@@ -33,8 +33,16 @@ Exit status: 0 ok, 1 invalid configuration, 2 usage error.
 
 const any = (xs: readonly string[]): string => (xs.length === 0 ? '*' : xs.join(','));
 
-function headersText(route: Route): string {
-  const entries = Object.entries(route.headers);
+/** Route headers with secret values (from vault references) redacted. */
+function headersOf(config: Config, route: Route): Record<string, string[]> {
+  const i = config.routes.indexOf(route);
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(route.headers)) out[k] = touchesSecret(config, ['routes', i, 'headers', k]) ? ['<redacted>'] : v;
+  return out;
+}
+
+function headersText(config: Config, route: Route): string {
+  const entries = Object.entries(headersOf(config, route));
   return entries.length === 0 ? '*' : entries.map(([k, v]) => `${k}=${v.join('|')}`).join(' ');
 }
 
@@ -49,13 +57,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, strict: true }));
   } catch (err) {
-    process.stderr.write(`sluice routes: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`sluice routes: ${(err as Error).message}\n${usageHint(HELP, 'routes')}`);
     return 2;
   }
   const file = configFileSetting(values.config);
   const loaded = await loadSnapshot(file, values.json === true, 'routes');
   if (loaded === null) return 1;
   const { config, snapshot } = loaded;
+  const scrub = makeScrub(config);
   const ordered = snapshot.router.ordered();
   const served = new Set(ordered);
   const notServed = config.routes.filter((r) => !served.has(r)).map((r) => ({ id: r.id, name: r.name, reason: 'service disabled' }));
@@ -66,13 +75,13 @@ export async function run(argv: string[]): Promise<number> {
       routes: ordered.map((r, i) => {
         const up = upstreamOf(config, r);
         return {
-          priority: i + 1, id: r.id, name: r.name, methods: r.methods, hosts: r.hosts, paths: r.paths, headers: r.headers, snis: r.snis,
+          priority: i + 1, id: r.id, name: r.name, methods: r.methods, hosts: r.hosts, paths: r.paths, headers: headersOf(config, r), snis: r.snis,
           protocols: r.protocols, strip_path: r.strip_path, preserve_host: r.preserve_host, regex_priority: r.regex_priority,
           path_handling: r.path_handling, service: up.service, upstream_url: up.url, targets: up.targets, plugins: chainJson(pluginChain(config, r)),
         };
       }),
       not_served: notServed,
-    });
+    }, scrub);
     return 0;
   }
 
@@ -80,11 +89,11 @@ export async function run(argv: string[]): Promise<number> {
   ordered.forEach((r, i) => {
     const up = upstreamOf(config, r);
     const target = up.service === null ? '-' : `${up.service} → ${up.url}${up.targets.length > 0 ? ` (${up.targets.length} targets)` : ''}`;
-    rows.push([String(i + 1), routeLabel(r), any(r.methods), any(r.hosts), any(r.paths), headersText(r), target, r.strip_path ? 'yes' : 'no', chainText(pluginChain(config, r))]);
+    rows.push([String(i + 1), routeLabel(r), any(r.methods), any(r.hosts), any(r.paths), headersText(config, r), target, r.strip_path ? 'yes' : 'no', chainText(pluginChain(config, r))]);
   });
   let out = table(rows);
   if (ordered.length === 0) out += '(no routes)\n';
   for (const n of notServed) out += `not served: route ${n.name ?? n.id} (${n.reason})\n`;
-  process.stdout.write(out);
+  process.stdout.write(scrub(out));
   return 0;
 }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Config, Diagnostic } from '../config/types.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
-import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, writeJson } from './output.js';
+import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, usageHint, writeJson } from './output.js';
 
 export const HELP = `Usage: sluice validate [-c FILE]... [--json]
 
@@ -82,12 +82,12 @@ export async function run(argv: string[]): Promise<number> {
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`sluice validate: ${(err as Error).message}\n\n${HELP}`);
+    process.stderr.write(`sluice validate: ${(err as Error).message}\n${usageHint(HELP, 'validate')}`);
     return 2;
   }
   const files = [...(values.config ?? []), ...positionals];
   if (files.some((f) => f === '')) {
-    process.stderr.write(`sluice validate: empty file name\n\n${HELP}`);
+    process.stderr.write(`sluice validate: empty file name\n${usageHint(HELP, 'validate')}`);
     return 2;
   }
   if (files.length === 0) files.push(configFileSetting(undefined));

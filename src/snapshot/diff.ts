@@ -125,9 +125,29 @@ function views(config: Config): Map<EntityKind, View[]> {
   return out;
 }
 
+/**
+ * `config.secrets`, made safe to use against the normalized Config:
+ * - a route header name is lower-cased in Config but its secret path keeps the case as written;
+ * - a service whose `url` came from a vault reference has only `host` listed, yet its path (a
+ *   webhook token, say) and port came from the same secret: they count as secret too.
+ */
+export function secretPaths(config: Config): Path[] {
+  const out: Path[] = [];
+  for (const s of config.secrets) {
+    if (s[0] === 'routes' && s[2] === 'headers' && typeof s[3] === 'string') out.push([...s.slice(0, 3), s[3].toLowerCase(), ...s.slice(4)]);
+    else out.push(s);
+    if (s[0] === 'services' && s[2] === 'host' && s.length === 3) out.push(['services', s[1]!, 'path'], ['services', s[1]!, 'port']);
+  }
+  return out;
+}
+
+const cache = new WeakMap<Config, Path[]>();
+
 /** True when `path` is, lies inside, or contains a secret of `config`. */
-function secretAt(config: Config, path: Path): boolean {
-  return config.secrets.some((s) => {
+export function secretAt(config: Config, path: Path): boolean {
+  let secrets = cache.get(config);
+  if (secrets === undefined) cache.set(config, (secrets = secretPaths(config)));
+  return secrets.some((s) => {
     const n = Math.min(s.length, path.length);
     for (let i = 0; i < n; i++) if (s[i] !== path[i]) return false;
     return true;
@@ -180,4 +200,21 @@ export function diffConfigs(a: Config, b: Config): ConfigDiff {
   }
   const count = (c: EntityChange['change']): number => changes.filter((x) => x.change === c).length;
   return { changes, counts: { added: count('added'), removed: count('removed'), changed: count('changed') } };
+}
+
+/** Every secret string of `config` (3 characters or more), for a last scrub of printed text. */
+export function secretValues(config: Config): string[] {
+  const out = new Set<string>();
+  const collect = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.length >= 3) out.add(v);
+    } else if (Array.isArray(v)) v.forEach(collect);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(collect);
+  };
+  for (const p of secretPaths(config)) {
+    let cur: unknown = config;
+    for (const seg of p) cur = cur !== null && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[seg] : undefined;
+    collect(cur);
+  }
+  return [...out].sort((a, b) => b.length - a.length);
 }
