@@ -67,7 +67,7 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
       return null;
     }
   }
-  manager.watch();
+  await manager.watch();
   logger.info(
     { proxy: `${settings.proxyHost}:${settings.proxyPort}`, admin: adminPort === null ? 'off' : `${settings.adminHost}:${adminPort}`, workers: settings.workers, config: settings.config, hash: result.config.hash, version: VERSION },
     'sluice started',

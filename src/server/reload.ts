@@ -104,15 +104,17 @@ export class ConfigManager {
     return { ok: true, changed: true, hash: config.hash, errors: [] };
   }
 
-  /** Starts watching the config file (and referenced files) for changes. */
-  watch(): void {
-    if (this.watcher !== null) return;
+  /** Starts watching the config file (and referenced files); resolves once the watch is live. */
+  watch(): Promise<void> {
+    if (this.watcher !== null) return Promise.resolve();
     this.watcher = chokidar.watch([], { ignoreInitial: true, depth: 0, followSymlinks: true, ignorePermissionErrors: true });
+    const ready = new Promise<void>((r) => this.watcher!.once('ready', () => r()));
     this.watcher.on('all', (_event, path) => {
       if (this.isRelevant(path)) this.schedule();
     });
     this.watcher.on('error', (err) => this.logger.warn({ err: String(err) }, 'file watcher error'));
     this.updateWatches();
+    return ready;
   }
 
   private updateWatches(): void {

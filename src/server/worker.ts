@@ -54,7 +54,8 @@ const state: ProxyState = {
         error: r.errorMessage ?? undefined,
       });
     }
-    if (draining && state.inFlight === 0) finishDrain();
+    // Not from inside this callback: the response is still corked; let uWS flush it first.
+    if (draining && state.inFlight === 0) setTimeout(finishDrain, 50);
   },
 };
 
@@ -85,7 +86,10 @@ function closeListener(): void {
   }
 }
 
+let drained = false;
 function finishDrain(): void {
+  if (drained) return;
+  drained = true;
   if (drainTimer !== null) clearTimeout(drainTimer);
   drainTimer = null;
   closeListener();

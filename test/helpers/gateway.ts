@@ -124,10 +124,17 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
       return Number(/VmRSS:\s+(\d+)/.exec(status)![1]);
     },
   };
-  const started = await Promise.race([
-    waitForLog((l) => l.msg === 'sluice started', 15000).then(() => true),
-    exited.then(() => false),
-  ]);
+  // Serving = the admin API answers /status (works at any log level).
+  const ready = (async () => {
+    const until = Date.now() + 15000;
+    while (Date.now() < until && proc.exitCode === null) {
+      const ok = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: opts.env?.SLUICE_ADMIN_TOKEN ? { authorization: `Bearer ${opts.env.SLUICE_ADMIN_TOKEN}` } : {} }).then((r) => r.ok, () => false);
+      if (ok) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  })();
+  const started = await Promise.race([ready, exited.then(() => false)]);
   if (!started) throw new Error('gateway exited before serving:\n' + lines.join('\n'));
   return gw;
 }
