@@ -173,12 +173,16 @@ export async function run(argv: string[]): Promise<number> {
 
   const result = match === null ? null : outcome(snapshot, match, secure);
   const matched = match !== null && (result === null || result.status !== 404);
+  /** The gateway answers this request itself (https redirect, no service): nothing goes upstream. */
+  const answered = result !== null && result.status !== null;
   const service = match?.route.service == null ? undefined : config.services.find((s) => s.id === match.route.service);
-  const upstreamUrl = match !== null && service !== undefined
-    ? serviceUrl(config, service, match.upstreamPath + (req.query === '' ? '' : '?' + req.query))
+  // A ws/wss service is called over http/https for a plain request (src/snapshot/compile.ts).
+  const via = service === undefined || upgrade ? service : { ...service, protocol: service.protocol === 'wss' ? 'https' as const : service.protocol === 'ws' ? 'http' as const : service.protocol };
+  const upstreamUrl = match !== null && via !== undefined && !answered
+    ? serviceUrl(config, via, match.upstreamPath + (req.query === '' ? '' : '?' + req.query))
     : null;
-  const targets = service !== undefined ? serviceTargets(config, service) : [];
-  const headers = match !== null && matched ? upstreamHeaders(req, match, config, service, snapshot) : {};
+  const targets = service !== undefined && !answered ? serviceTargets(config, service) : [];
+  const headers = match !== null && matched && !answered ? upstreamHeaders(req, match, config, service, snapshot) : {};
   const chain = match !== null && matched ? pluginChain(config, match.route) : [];
 
   if (json) {
@@ -189,7 +193,7 @@ export async function run(argv: string[]): Promise<number> {
       response: result !== null && result.status !== null ? { status: result.status, message: result.message } : match === null ? { status: 404, message: 'no Route matched with those values' } : null,
       params: match?.params ?? null,
       service: service === undefined ? null : serviceLabel(service),
-      upstream: upstreamUrl === null || !matched ? null : { url: upstreamUrl, targets },
+      upstream: upstreamUrl === null ? null : { url: upstreamUrl, targets },
       headers,
       plugins: chainJson(chain),
       steps: stepJson,
@@ -208,9 +212,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   out += `Matched route ${routeLabel(match.route)} (#${priorityOf.get(match.route) ?? '-'})${match.matchedPath !== null ? ` by path ${match.matchedPath}` : ''}\n`;
   if (result !== null && result.status !== null) out += `The gateway answers ${result.status}: ${result.message}\n`;
-  if (!matched) {
+  if (!matched || answered) {
     print(out);
-    return 3;
+    return matched ? 0 : 3;
   }
   const rows: string[][] = [];
   if (match.params !== null) rows.push(['params', Object.entries(match.params).map(([k, v]) => `${k}=${v}`).join(' ')]);

@@ -113,7 +113,7 @@ const bracket = (host: string): string => (host.includes(':') && !host.startsWit
 
 /** The service's host, or `<redacted>` when it came from a secret (a vault-resolved `url`). */
 export function serviceHost(config: Config, service: Service): string {
-  const i = config.services.indexOf(service);
+  const i = config.services.findIndex((s) => s.id === service.id);
   return i >= 0 && touchesSecret(config, ['services', i, 'host']) ? '<redacted>' : bracket(service.host);
 }
 

@@ -246,6 +246,17 @@ describe('sluice explain', () => {
     expect(JSON.parse(miss.stdout)).toMatchObject({ matched: false, route: null, response: { status: 404 } });
   });
 
+  it('an https-only route answers plain http itself (426), and nothing goes upstream', () => {
+    const f = file('https.yaml', y('_format_version: "3.0"', 'services:', '  - name: s', '    url: http://s.internal', '    routes:', '      - name: secure', '        paths: [/s]', '        protocols: [https]'));
+    const r = sluice(['explain', '-c', f, 'GET', 'http://x/s']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('The gateway answers 426: Please use HTTPS protocol');
+    expect(r.stdout).not.toContain('upstream');
+    const tls = sluice(['explain', '--json', '-c', f, 'GET', 'https://x/s']);
+    expect(tls.code).toBe(0);
+    expect(JSON.parse(tls.stdout)).toMatchObject({ matched: true, response: null, upstream: { url: 'http://s.internal:80/' }, headers: { 'x-forwarded-proto': 'https' } });
+  });
+
   it('exit 1 on an invalid file, 2 on usage errors', () => {
     expect(sluice(['explain', '-c', 'bad.yaml', 'GET', '/r']).code).toBe(1);
     expect(sluice(['explain', 'GET'], ENV).code).toBe(2);
