@@ -19,9 +19,12 @@ export type PathKind = 'prefix' | 'regex' | 'template';
 
 export function pathKind(path: string): PathKind {
   if (path.charCodeAt(0) === 126 /* ~ */) return 'regex';
-  if (path.includes('{') || path.includes('}')) return 'template';
-  return 'prefix';
+  // A template has at least one segment that is wholly `{...}`. Other braces are literal prefix
+  // characters, as in Kong 3.0 (`/files/[a-f0-9-]{36}$` without `~` is a plain prefix there).
+  return TEMPLATE_SEGMENT.test(path) ? 'template' : 'prefix';
 }
+
+const TEMPLATE_SEGMENT = /\/\{[^/{}]*\}(?:\/|$)/;
 
 /** One piece of a template after its literal prefix. */
 export type TemplatePart =

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Route, Service } from '../../../src/config/types.js';
 import type { MatchInput, RouterFactory } from '../../../src/router/types.js';
 import { createRouter } from '../../../src/router/index.js';
-import { checkRouteHeaderValue, checkRoutePath, regexLiteralPrefix } from '../../../src/router/paths.js';
+import { checkRouteHeaderValue, checkRoutePath, pathKind, regexLiteralPrefix } from '../../../src/router/paths.js';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures
@@ -426,13 +426,20 @@ describe('checkRoutePath', () => {
     ['/pets/{1a}', /invalid parameter name/],
     ['/files/{p+}/x', /must be the last segment/],
     ['/a/{x}/{x}', /duplicate/],
-    ['/v{version}/x', /must be exactly/],
-    ['/{id}.json', /must be exactly/],
-    ['/a/{x', /must be exactly/],
-    ['/a/x}', /must be exactly/],
-    ['/a/{{x}}', /must be exactly/],
+    ['/a/{x}/v{n}', /must be exactly/],
+    ['/{id}/{x}.json', /must be exactly/],
   ];
   for (const [p, re] of bad) it(`rejects ${JSON.stringify(p)}`, () => expect(checkRoutePath(p)).toMatch(re));
+
+  // Braces that do not make a whole `{name}` segment are literal prefix characters, as in Kong
+  // 3.0 (a corpus file has `/api/files/[a-f0-9-]{36}$` as a plain prefix path).
+  const literal = ['/v{version}/x', '/{id}.json', '/a/{x', '/a/x}', '/api/files/[a-f0-9-]{36}$'];
+  for (const p of literal) {
+    it(`accepts ${JSON.stringify(p)} as a literal prefix`, () => {
+      expect(checkRoutePath(p)).toBeNull();
+      expect(pathKind(p)).toBe('prefix');
+    });
+  }
 
   it('checkRouteHeaderValue', () => {
     expect(checkRouteHeaderValue('plain')).toBeNull();
