@@ -4,7 +4,7 @@ import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, usageHint, writeJson } from './output.js';
 
-export const HELP = `Usage: sluice validate [-c FILE]... [--json]
+export const HELP = `Usage: sluice validate [-c FILE]... [--json] [FILE...]
 
 Parses each configuration file, resolves its secrets, validates it against schemas/, checks
 references and compiles it, as a reload would. Prints every problem as
@@ -15,7 +15,8 @@ then one summary line per file:
   gateway.yaml: invalid (2 errors)
 
 Options:
-  -c, --config FILE   file to check; repeat for several (default $SLUICE_CONFIG, else ./gateway.yaml)
+  -c, --config FILE   file to check; repeat for several, or list them as arguments
+                      (default $SLUICE_CONFIG, else ./gateway.yaml)
   --json              print one JSON document instead:
                       {"valid": bool,
                        "files": [{"file", "valid",
