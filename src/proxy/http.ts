@@ -5,7 +5,8 @@ import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.j
 import type { MatchInput, RouteMatch } from '../router/types.js';
 import type { Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
-import { HOP_BY_HOP, SET_BY_GATEWAY, VIA_VALUE, isSkippedResponseHeader } from './headers.js';
+import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 
@@ -215,29 +216,10 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     const match = this.match!;
     const rt = this.rt!;
     const h = this.headers;
-    const raw = this.rawHeaders;
     // Upstream headers: the client's minus hop-by-hop and the ones we set, plus ours.
     const out: string[] = [];
-    const connection = h.connection;
-    const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i]!;
-      if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name)) continue;
-      if (extraHop !== null && extraHop.has(name)) continue;
-      out.push(name, raw[i + 1]!);
-    }
-    const host = h.host ?? '';
-    out.push('host', rt.route.preserve_host && host !== '' ? host : peer.hostHeader);
-    const xff = h['x-forwarded-for'];
-    out.push('x-forwarded-for', xff === undefined ? this.clientIp : xff + ', ' + this.clientIp);
-    out.push('x-forwarded-proto', this.state.tls ? 'https' : 'http');
-    if (host !== '') out.push('x-forwarded-host', stripPort(host));
-    out.push('x-forwarded-port', this.state.port + '');
-    out.push('x-forwarded-path', this.path);
-    if (match.strippedPrefix !== null) out.push('x-forwarded-prefix', match.strippedPrefix);
-    out.push('x-real-ip', this.clientIp);
-    const via = h.via;
-    out.push('via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
+    copyEndToEndHeaders(out, this.rawHeaders, h.connection, null);
+    appendForwardedHeaders(out, h, this.clientIp, this.state.tls, this.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
     const cl = h['content-length'];
     if (cl !== undefined) out.push('content-length', cl);
 
@@ -529,22 +511,4 @@ class UwsBodyStream extends Readable {
       this.res.resume();
     }
   }
-}
-
-function stripPort(host: string): string {
-  if (host.charCodeAt(0) === 91 /* [ */) {
-    const end = host.indexOf(']');
-    return end === -1 ? host : host.slice(0, end + 1);
-  }
-  const colon = host.indexOf(':');
-  return colon === -1 ? host : host.slice(0, colon);
-}
-
-function connectionTokens(value: string): Set<string> | null {
-  const set = new Set<string>();
-  for (const t of value.split(',')) {
-    const tok = t.trim().toLowerCase();
-    if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') set.add(tok);
-  }
-  return set.size === 0 ? null : set;
 }

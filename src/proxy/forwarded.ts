@@ -1,0 +1,72 @@
+/**
+ * The request headers sent upstream (SPEC.md §4), shared by the HTTP proxy (http.ts) and the
+ * WebSocket proxy (websocket.ts): the client's end-to-end headers, then the gateway's own
+ * Host / X-Forwarded-* / X-Real-IP / Via. Output is a flat [name, value, name, value, ...] array
+ * (undici's format); nothing else is allocated on the request path.
+ */
+import { HOP_BY_HOP, SET_BY_GATEWAY, VIA_VALUE } from './headers.js';
+
+/**
+ * Appends the client's headers minus hop-by-hop ones, the ones the gateway sets itself, the
+ * tokens named in `Connection`, and `extraSkip` (e.g. the Sec-WebSocket-* handshake headers the
+ * WebSocket client generates itself).
+ */
+export function copyEndToEndHeaders(out: string[], raw: readonly string[], connection: string | undefined, extraSkip: ReadonlySet<string> | null): void {
+  const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name)) continue;
+    if (extraHop !== null && extraHop.has(name)) continue;
+    if (extraSkip !== null && extraSkip.has(name)) continue;
+    out.push(name, raw[i + 1]!);
+  }
+}
+
+/**
+ * Appends Host (the client's with preserve_host, else the peer's), X-Forwarded-For (appended),
+ * -Proto, -Host, -Port, -Path, -Prefix (only when strip_path removed one), X-Real-IP and Via.
+ * `h` is the client's headers by lower-case name.
+ */
+export function appendForwardedHeaders(
+  out: string[],
+  h: Readonly<Record<string, string>>,
+  clientIp: string,
+  tls: boolean,
+  listenPort: number,
+  path: string,
+  strippedPrefix: string | null,
+  preserveHost: boolean,
+  peerHostHeader: string,
+): void {
+  const host = h.host ?? '';
+  out.push('host', preserveHost && host !== '' ? host : peerHostHeader);
+  const xff = h['x-forwarded-for'];
+  out.push('x-forwarded-for', xff === undefined ? clientIp : xff + ', ' + clientIp);
+  out.push('x-forwarded-proto', tls ? 'https' : 'http');
+  if (host !== '') out.push('x-forwarded-host', stripPort(host));
+  out.push('x-forwarded-port', listenPort + '');
+  out.push('x-forwarded-path', path);
+  if (strippedPrefix !== null) out.push('x-forwarded-prefix', strippedPrefix);
+  out.push('x-real-ip', clientIp);
+  const via = h.via;
+  out.push('via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
+}
+
+export function stripPort(host: string): string {
+  if (host.charCodeAt(0) === 91 /* [ */) {
+    const end = host.indexOf(']');
+    return end === -1 ? host : host.slice(0, end + 1);
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
+/** Header names listed in `Connection` (hop-by-hop by declaration), or null when none. */
+export function connectionTokens(value: string): Set<string> | null {
+  const set = new Set<string>();
+  for (const t of value.split(',')) {
+    const tok = t.trim().toLowerCase();
+    if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') set.add(tok);
+  }
+  return set.size === 0 ? null : set;
+}
