@@ -1,9 +1,9 @@
-import type { Config, PluginInstance } from '../config/types.js';
+import type { Config, Consumer, PluginInstance, Route, Service } from '../config/types.js';
 
 /**
  * A plugin module, as DESIGN.md describes: `create` runs at compile time (once per plugin
- * instance per snapshot) and returns per-phase handlers that close over the compiled config.
- * The request path only calls the handlers.
+ * instance per snapshot) and returns per-phase handlers that close over the compiled config
+ * (parsed CIDRs, compiled regexes, hashed keys). The request path only calls the handlers.
  */
 export interface PluginDefinition {
   name: string;
@@ -11,18 +11,84 @@ export interface PluginDefinition {
   priority: number;
   /** JSON Schema of `config` (the content of schemas/plugins/<name>.json). */
   schema: Record<string, unknown>;
+  /** True for authentication plugins (they may set the consumer; see PluginContext.authenticate). */
+  authenticates?: boolean;
   create(instance: PluginInstance, ctx: PluginCreateContext): PluginHandlers;
 }
 
 export interface PluginCreateContext {
   config: Config;
-  /** State that survives reloads, keyed by plugin identity + config hash (see DESIGN.md). */
-  state: Map<string, unknown>;
+  /** Consumers by id, username and custom_id (for `anonymous` and credential lookups). */
+  consumers: ConsumerIndex;
+  /**
+   * State that survives reloads (rate-limit counters, caches, JWKS), keyed by the plugin's
+   * identity and configuration hash: `ctx.state(key, () => initial)` returns the live object.
+   */
+  state<T>(key: string, init: () => T): T;
 }
 
-/** Filled in by the plugin engine issue; the proxy calls these through a precompiled chain. */
+export interface ConsumerIndex {
+  byId: ReadonlyMap<string, Consumer>;
+  /** By id, then username, then custom_id (Kong's `anonymous` accepts an id or a username). */
+  find(ref: string): Consumer | undefined;
+  /** Groups (acls + consumer groups) of a consumer. */
+  groups(consumerId: string): readonly string[];
+}
+
+/** A response a plugin makes itself (auth failure, rate limit, mock...). */
+export interface PluginResponse {
+  status: number;
+  /** JSON error `{"message", "request_id"}` when `body` is absent. */
+  message?: string;
+  /** Raw body instead of the JSON error. */
+  body?: string | Buffer;
+  headers?: Readonly<Record<string, string>>;
+}
+
+export type AccessResult = void | PluginResponse | Promise<void | PluginResponse>;
+
+/** What a plugin sees of a request. Implemented by the proxy's request object. */
+export interface PluginContext {
+  readonly method: string;
+  /** Normalized path, no query string. */
+  readonly path: string;
+  /** Raw query string without `?` ('' when none). */
+  readonly query: string;
+  /** Request headers, lower-case names (duplicates joined with ", "). */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly clientIp: string;
+  readonly requestId: string;
+  readonly route: Route;
+  readonly service: Service | null;
+  /** Template parameters / regex captures of the matched route path. */
+  readonly params: Readonly<Record<string, string>> | null;
+  readonly consumer: Consumer | null;
+  readonly credentialId: string | null;
+  /** Sets the authenticated consumer (and upstream X-Consumer-* headers). `credential` null = anonymous. */
+  authenticate(consumer: Consumer, credentialId: string | null, anonymous: boolean): void;
+  /** Replaces (value) or removes (null) a header sent upstream. */
+  setUpstreamHeader(name: string, value: string | null): void;
+  /** Replaces the query string sent upstream. */
+  setUpstreamQuery(query: string): void;
+  /** Adds a header to the response the client gets (proxied or gateway-made). */
+  addResponseHeader(name: string, value: string): void;
+  /** Removes an upstream response header before the client sees it. */
+  removeResponseHeader(name: string): void;
+}
+
+/** What the log phase gets, after the response is finished. */
+export interface LogInfo {
+  status: number;
+  latencyMs: number;
+  upstreamLatencyMs: number;
+  bytesSent: number;
+}
+
 export interface PluginHandlers {
-  access?: unknown;
-  response?: unknown;
-  log?: unknown;
+  /** Before the upstream: may answer the request itself by returning a PluginResponse. */
+  access?: (ctx: PluginContext) => AccessResult;
+  /** When the response headers are known (proxied or gateway-made): may add/remove headers. */
+  header?: (ctx: PluginContext, status: number) => void;
+  /** After the response is finished. Must not throw; must not block. */
+  log?: (ctx: PluginContext, info: LogInfo) => void;
 }

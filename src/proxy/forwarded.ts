@@ -11,7 +11,7 @@ import { HOP_BY_HOP, SET_BY_GATEWAY, VIA_VALUE } from './headers.js';
  * tokens named in `Connection`, and `extraSkip` (e.g. the Sec-WebSocket-* handshake headers the
  * WebSocket client generates itself).
  */
-export function copyEndToEndHeaders(out: string[], raw: readonly string[], connection: string | undefined, extraSkip: ReadonlySet<string> | null): void {
+export function copyEndToEndHeaders(out: string[], raw: readonly string[], connection: string | undefined, extraSkip: { has(name: string): boolean } | null): void {
   const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;

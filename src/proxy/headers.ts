@@ -30,6 +30,13 @@ export const SET_BY_GATEWAY: ReadonlySet<string> = new Set([
   'x-real-ip',
   'via',
   'content-length',
+  // Set only by authentication plugins: a client must not be able to spoof them.
+  'x-consumer-id',
+  'x-consumer-custom-id',
+  'x-consumer-username',
+  'x-credential-identifier',
+  'x-consumer-groups',
+  'x-anonymous-consumer',
 ]);
 
 /** Response headers not copied from the upstream (uWS writes its own Date and framing). */

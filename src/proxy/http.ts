@@ -9,6 +9,9 @@ import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwar
 import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
+import type { Chain } from '../plugins/chain.js';
+import type { Consumer, Route, Service } from '../config/types.js';
+import type { LogInfo, PluginContext, PluginResponse } from '../plugins/types.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
 export interface ProxyState {
@@ -54,6 +57,10 @@ function corkWriteChunk(): void {
 function corkFinish(): void {
   corking!.finishBody();
 }
+function corkPluginResponse(): void {
+  const r = corking!;
+  r.writePluginResponse(r.corkPlugin!);
+}
 function corkError(): void {
   const r = corking!;
   r.sendError(r.corkError!);
@@ -70,7 +77,7 @@ function clientIp(res: uWS.HttpResponse): string {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest implements Dispatcher.DispatchHandlers {
+export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext {
   // request
   method = '';
   url = '';
@@ -89,6 +96,19 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
   rt: RouteRuntime | null = null;
   peer: Peer | null = null;
   attempts = 0;
+  // plugins
+  chain: Chain | null = null;
+  consumer: Consumer | null = null;
+  credentialId: string | null = null;
+  anonymous = false;
+  accessDone = false;
+  bodyReady = false;
+  dispatched = false;
+  upstreamOverrides: Map<string, string | null> | null = null;
+  upstreamQuery: string | null = null;
+  responseHeaders: string[] | null = null;
+  removedResponseHeaders: Set<string> | null = null;
+  corkPlugin: PluginResponse | null = null;
   // upstream
   abortUpstream: ((err?: Error) => void) | null = null;
   resumeUpstream: (() => void) | null = null;
@@ -169,22 +189,173 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
       if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
       return this.fail(ERRORS.noRoute);
     }
-    const service = rt.service;
-    if (service === null) return this.fail(ERRORS.noService);
-
     // Request body: none, small and declared (buffer it: cheap and retryable), or streamed.
+    // Registered before any plugin runs: uWS delivers body data only to a handler set now.
     const length = cl === undefined ? (te !== undefined ? -1 : 0) : Number(cl);
-    if (length === 0) {
-      this.proxy(service);
-    } else if (length > 0 && length <= BUFFER_BODY_LIMIT) {
-      this.bufferBody(length, service);
-    } else {
+    if (length === 0) this.bodyReady = true;
+    else if (length > 0 && length <= BUFFER_BODY_LIMIT) this.bufferBody(length);
+    else {
       this.streamBody();
-      this.proxy(service);
+      this.bodyReady = true;
+    }
+    const chain = rt.chain;
+    if (chain === null) {
+      this.accessDone = true;
+      this.next();
+    } else {
+      this.chain = chain;
+      this.runAccess(chain, 0);
     }
   }
 
-  private bufferBody(length: number, service: ServiceRuntime): void {
+  /** Proxies once the access phase is done and the body is ready (buffered or streaming). */
+  private next(): void {
+    if (!this.accessDone || !this.bodyReady || this.aborted || this.finished || this.dispatched) return;
+    const service = this.rt!.service;
+    if (service === null) return this.fail(ERRORS.noService);
+    this.dispatched = true;
+    this.proxy(service);
+  }
+
+  /** Runs access handlers from `from`; an async one resumes the chain when it settles. */
+  private runAccess(chain: Chain, from: number): void {
+    const access = chain.access;
+    for (let i = from; i < access.length; i++) {
+      let r;
+      try {
+        r = access[i]!(this);
+      } catch (err) {
+        return this.pluginFailed(err as Error);
+      }
+      if (r !== undefined) {
+        if (typeof (r as Promise<unknown>).then === 'function') {
+          (r as Promise<PluginResponse | void>).then(
+            (res) => {
+              if (this.aborted || this.finished) return;
+              if (res !== undefined) return this.respond(res);
+              this.afterAccessStep(chain, i);
+            },
+            (err: Error) => this.pluginFailed(err),
+          );
+          return;
+        }
+        return this.respond(r as PluginResponse);
+      }
+      if (chain.accessAuth[i] && this.consumer !== null && chain.byConsumer !== null) {
+        return this.afterAccessStep(chain, i);
+      }
+    }
+    this.accessDone = true;
+    this.next();
+  }
+
+  /** After step i: switch to the consumer's own chain if it has one, then go on. */
+  private afterAccessStep(chain: Chain, i: number): void {
+    const consumer = this.consumer;
+    const own = consumer !== null && chain.byConsumer !== null ? chain.byConsumer.get(consumer.id) : undefined;
+    if (own === undefined || own === chain) return this.runAccess(chain, i + 1);
+    const prio = chain.accessPriority[i]!;
+    let j = 0;
+    while (j < own.access.length && own.accessPriority[j]! >= prio) j++;
+    this.chain = own;
+    this.runAccess(own, j);
+  }
+
+  private pluginFailed(err: Error): void {
+    if (this.aborted || this.finished) return;
+    this.errorMessage = 'plugin error: ' + err.message;
+    this.fail(ERRORS.internal);
+  }
+
+  /** A response a plugin made (auth failure, rate limit, mock...). */
+  private respond(r: PluginResponse): void {
+    if (r.body === undefined) {
+      return this.fail({ status: r.status, message: r.message ?? statusLine(r.status).slice(4), headers: r.headers });
+    }
+    corking = this;
+    this.corkPlugin = r;
+    this.res.cork(corkPluginResponse);
+    this.corkPlugin = null;
+    corking = null;
+  }
+
+  /** Writes a plugin's raw-body response (inside cork). */
+  writePluginResponse(r: PluginResponse): void {
+    if (this.aborted || this.finished) return;
+    const res = this.res;
+    this.status = r.status;
+    this.runHeaderPhase(r.status);
+    res.writeStatus(statusLine(r.status));
+    if (r.headers !== undefined) for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+    this.writePluginHeaders();
+    res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
+    res.writeHeader('via', VIA_VALUE);
+    const body = r.body!;
+    this.bytesSent = body.length;
+    res.end(body, this.hasUnreadBody());
+    this.done();
+  }
+
+  /** A declared request body that nobody will read: the connection must close after our answer. */
+  private hasUnreadBody(): boolean {
+    const h = this.headers;
+    const declared = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
+  }
+
+  private runHeaderPhase(status: number): void {
+    const fns = this.chain?.header;
+    if (fns == null) return;
+    for (let i = 0; i < fns.length; i++) {
+      try {
+        fns[i]!(this, status);
+      } catch (err) {
+        this.errorMessage = 'plugin header phase: ' + (err as Error).message;
+      }
+    }
+  }
+
+  private writePluginHeaders(): void {
+    const extra = this.responseHeaders;
+    if (extra === null) return;
+    for (let i = 0; i < extra.length; i += 2) this.res.writeHeader(extra[i]!, extra[i + 1]!);
+  }
+
+  // ---- PluginContext --------------------------------------------------------------------------
+
+  get route(): Route {
+    return this.rt!.route;
+  }
+  get service(): Service | null {
+    return this.rt!.service?.service ?? null;
+  }
+  get params(): Readonly<Record<string, string>> | null {
+    return this.match?.params ?? null;
+  }
+
+  authenticate(consumer: Consumer, credentialId: string | null, anonymous: boolean): void {
+    this.consumer = consumer;
+    this.credentialId = credentialId;
+    this.anonymous = anonymous;
+  }
+
+  setUpstreamHeader(name: string, value: string | null): void {
+    (this.upstreamOverrides ??= new Map()).set(name.toLowerCase(), value);
+  }
+
+  setUpstreamQuery(query: string): void {
+    this.upstreamQuery = query;
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    (this.responseHeaders ??= []).push(name, value);
+  }
+
+  removeResponseHeader(name: string): void {
+    (this.removedResponseHeaders ??= new Set()).add(name.toLowerCase());
+  }
+
+  private bufferBody(length: number): void {
     const buf = Buffer.allocUnsafe(length);
     let offset = 0;
     this.res.onData((chunk, isLast) => {
@@ -193,7 +364,8 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
       offset += n;
       if (isLast) {
         this.body = offset === length ? buf : buf.subarray(0, offset);
-        if (!this.aborted) this.proxy(service);
+        this.bodyReady = true;
+        this.next();
       }
     });
   }
@@ -218,12 +390,16 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     const h = this.headers;
     // Upstream headers: the client's minus hop-by-hop and the ones we set, plus ours.
     const out: string[] = [];
-    copyEndToEndHeaders(out, this.rawHeaders, h.connection, null);
+    const overrides = this.upstreamOverrides;
+    copyEndToEndHeaders(out, this.rawHeaders, h.connection, overrides);
     appendForwardedHeaders(out, h, this.clientIp, this.state.tls, this.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    if (overrides !== null) for (const [k, v] of overrides) if (v !== null) out.push(k, v);
+    if (this.consumer !== null) this.pushConsumerHeaders(out);
     const cl = h['content-length'];
     if (cl !== undefined) out.push('content-length', cl);
 
-    const path = this.query === '' ? match.upstreamPath : match.upstreamPath + '?' + this.query;
+    const query = this.upstreamQuery ?? this.query;
+    const path = query === '' ? match.upstreamPath : match.upstreamPath + '?' + query;
     this.upstreamStart = performance.now();
     if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
     const opts: Dispatcher.DispatchOptions = {
@@ -240,6 +416,18 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     } catch (err) {
       this.onError(err as Error);
     }
+  }
+
+  /** X-Consumer-* headers of SPEC §5 (incoming ones were already dropped: they cannot be spoofed). */
+  private pushConsumerHeaders(out: string[]): void {
+    const c = this.consumer!;
+    if (this.anonymous) out.push('x-anonymous-consumer', 'true');
+    out.push('x-consumer-id', c.id);
+    if (c.custom_id !== null) out.push('x-consumer-custom-id', c.custom_id);
+    if (c.username !== null) out.push('x-consumer-username', c.username);
+    if (this.credentialId !== null) out.push('x-credential-identifier', this.credentialId);
+    const groups = this.snapshot.consumers.groups(c.id);
+    if (groups.length > 0) out.push('x-consumer-groups', groups.join(', '));
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -265,6 +453,8 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     const res = this.res;
     const headers = this.upstreamHeaders!;
     const status = this.status;
+    this.runHeaderPhase(status);
+    const removed = this.removedResponseHeaders;
     res.writeStatus(statusLine(status));
     let upstreamVia: string | null = null;
     let length = -1;
@@ -276,8 +466,10 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
         else if (skipped === 'via') upstreamVia = headers[i + 1]!.toString('latin1');
         continue;
       }
+      if (removed !== null && removed.has(name.toString('latin1').toLowerCase())) continue;
       res.writeHeader(name, headers[i + 1]!);
     }
+    this.writePluginHeaders();
     res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
     res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
     res.writeHeader('x-sluice-proxy-latency', Math.round(this.proxyLatency) + '');
@@ -437,16 +629,17 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     if (this.aborted || this.finished) return;
     const res = this.res;
     this.status = err.status;
+    if (this.rt !== null) this.runHeaderPhase(err.status);
     res.writeStatus(statusLine(err.status));
     res.writeHeader('content-type', 'application/json; charset=utf-8');
     if (err.headers !== undefined) for (const k in err.headers) res.writeHeader(k, err.headers[k]!);
+    this.writePluginHeaders();
     res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
     res.writeHeader('via', VIA_VALUE);
     const body = errorBodyFast(err.message, this.requestId);
     this.bytesSent = body.length;
     // A request body we never read would desynchronise the connection: close it after the answer.
-    const unreadBody = this.body === null && this.bodyStream === null && this.headers['content-length'] !== undefined && this.headers['content-length'] !== '0';
-    res.end(body, unreadBody || this.headers['transfer-encoding'] !== undefined && this.bodyStream === null);
+    res.end(body, this.hasUnreadBody());
     if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
     this.done();
   }
@@ -477,6 +670,17 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers {
     this.finished = true;
     this.state.inFlight--;
     this.state.onFinish(this);
+    const log = this.chain?.log;
+    if (log != null) {
+      const info: LogInfo = { status: this.status, latencyMs: performance.now() - this.start, upstreamLatencyMs: this.upstreamLatency, bytesSent: this.bytesSent };
+      for (let i = 0; i < log.length; i++) {
+        try {
+          log[i]!(this, info);
+        } catch {
+          /* a log handler must never break the request path */
+        }
+      }
+    }
   }
 }
 

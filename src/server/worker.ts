@@ -7,6 +7,7 @@ import { WorkerMetrics } from '../observability/metrics.js';
 import { ProxyRequest, type ProxyState } from '../proxy/http.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
+import { PluginStateStore } from '../plugins/chain.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
 
 /**
@@ -21,11 +22,12 @@ const send = (m: FromWorker): void => port.postMessage(m);
 const logger = createLogger(settings.logLevel, settings.logFormat, { worker: settings.index });
 const accessLogOn = logger.isLevelEnabled('info');
 const pools = new PoolRegistry();
+const pluginState = new PluginStateStore();
 let inFlightRef = 0;
 const metrics = new WorkerMetrics(() => inFlightRef);
 
 const state: ProxyState = {
-  snapshot: compile(config, { pools }),
+  snapshot: compile(config, { pools, pluginState }),
   port: settings.port,
   tls: false,
   maxHeaderBytes: settings.maxHeaderBytes,
@@ -114,9 +116,10 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
       try {
-        const next = compile(m.config, { pools });
+        const next = compile(m.config, { pools, pluginState });
         state.snapshot = next;
         pools.retain(next.pools);
+        pluginState.sweep();
         send({ type: 'swapped', hash: next.hash, seq: m.seq });
       } catch (err) {
         send({ type: 'swap-failed', seq: m.seq, message: (err as Error).message });

@@ -4,9 +4,12 @@ import { createRouter } from '../router/index.js';
 import { ConsistentHash, LeastConnections, RoundRobin, type Balancer, type Peer } from '../upstream/balancer.js';
 import type { PoolRegistry } from '../upstream/pool.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
+import { compileChains, consumerIndex, PluginStateStore } from '../plugins/chain.js';
 
 export interface CompileContext {
   pools: PoolRegistry;
+  /** Plugin state carried across snapshots (a fresh one when omitted, e.g. for the CLI). */
+  pluginState?: PluginStateStore;
   /** Upstream TLS certificate verification (on by default). */
   tlsVerify?: boolean;
 }
@@ -69,6 +72,7 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   }
   const routes = config.routes.filter((r) => r.service === null || serviceById.get(r.service)?.enabled !== false);
   const router = createRouter(routes, serviceById);
+  const chains = compileChains(config, router.ordered(), ctx.pluginState ?? new PluginStateStore());
   const runtimes: RouteRuntime[] = router.ordered().map((route) => {
     const protos = route.protocols;
     return {
@@ -77,9 +81,10 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
       service: route.service === null ? null : services.get(route.service) ?? null,
       allowsHttp: protos.includes('http') || protos.includes('ws'),
       allowsHttps: protos.includes('https') || protos.includes('wss'),
+      chain: chains.get(route) ?? null,
     };
   });
   const pools = new Set<Pool>();
   for (const s of services.values()) for (const p of s.balancer.peers) pools.add(p.pool);
-  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, pools };
+  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, consumers: consumerIndex(config), pools };
 }

@@ -2,6 +2,8 @@ import type { Pool } from 'undici';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
 import type { Balancer } from '../upstream/balancer.js';
+import type { Chain } from '../plugins/chain.js';
+import type { ConsumerIndex } from '../plugins/types.js';
 
 /** A service compiled for the request path: where to send, how long to wait. */
 export interface ServiceRuntime {
@@ -24,6 +26,8 @@ export interface RouteRuntime {
   /** Route protocols allow plain http / https (ws and wss count as their http counterparts). */
   allowsHttp: boolean;
   allowsHttps: boolean;
+  /** The precompiled plugin chain (null when no plugin applies). */
+  chain: Chain | null;
 }
 
 /** The immutable, compiled form of one configuration. A reload builds a new one and swaps it. */
@@ -34,6 +38,7 @@ export interface Snapshot {
   router: Router;
   routes: RouteRuntime[];
   services: ReadonlyMap<string, ServiceRuntime>;
+  consumers: ConsumerIndex;
   /** Every upstream pool this snapshot uses (the rest are closed after a swap). */
   pools: ReadonlySet<Pool>;
 }
