@@ -1,4 +1,8 @@
 import type { PluginDefinition } from './types.js';
+import { PLUGINS as AUTH } from './groups/auth.js';
+import { PLUGINS as TRAFFIC } from './groups/traffic.js';
+import { PLUGINS as TRANSFORM } from './groups/transform.js';
+import { PLUGINS as OBSERVABILITY } from './groups/observability.js';
 
 /** Every plugin name SPEC.md §5 lists. A name here without a definition is "not supported" yet. */
 export const SPEC_PLUGIN_NAMES: readonly string[] = [
@@ -9,8 +13,8 @@ export const SPEC_PLUGIN_NAMES: readonly string[] = [
   'prometheus', 'file-log', 'http-log', 'tcp-log', 'udp-log', 'syslog', 'opentelemetry',
 ];
 
-/** Implemented plugins. Each plugin issue adds its definitions here. */
-const DEFINITIONS: PluginDefinition[] = [];
+/** Implemented plugins: each group file lists its own (src/plugins/groups/). */
+const DEFINITIONS: PluginDefinition[] = [...AUTH, ...TRAFFIC, ...TRANSFORM, ...OBSERVABILITY];
 
 const byName = new Map<string, PluginDefinition>(DEFINITIONS.map((d) => [d.name, d]));
 

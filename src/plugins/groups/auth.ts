@@ -1,0 +1,5 @@
+import type { PluginDefinition } from '../types.js';
+import { keyAuth } from '../key-auth/index.js';
+
+/** Authentication and authorization plugins (SPEC §5). Each plugin lives in src/plugins/<name>/. */
+export const PLUGINS: PluginDefinition[] = [keyAuth];
