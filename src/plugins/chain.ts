@@ -138,10 +138,10 @@ export class PluginStateStore {
  * Builds every route's chain for a snapshot. Each plugin instance is created once and shared by
  * every chain that uses it.
  */
-export function compileChains(config: Config, routes: readonly Route[], store: PluginStateStore): Map<Route, Chain | null> {
+export function compileChains(config: Config, routes: readonly Route[], store: PluginStateStore, shared: SharedArrayBuffer): Map<Route, Chain | null> {
   store.begin();
   const consumers = consumerIndex(config);
-  const ctx: PluginCreateContext = { config, consumers, state: (k, init) => store.get(k, init) };
+  const ctx: PluginCreateContext = { config, consumers, state: (k, init) => store.get(k, init), shared };
   const created = new Map<string, PluginHandlers>();
   const handlersOf = (p: PluginInstance): PluginHandlers => {
     let h = created.get(p.id);

@@ -25,6 +25,13 @@ export interface PluginCreateContext {
    * identity and configuration hash: `ctx.state(key, () => initial)` returns the live object.
    */
   state<T>(key: string, init: () => T): T;
+  /**
+   * Memory shared by every worker thread of this node (one SharedArrayBuffer created by the main
+   * thread), for state that must be node-wide without a message per request, such as
+   * `rate-limiting` with `policy: local` (Atomics on an Int32Array view). Plugins carve their
+   * regions out of it with `sharedRegion`.
+   */
+  shared: SharedArrayBuffer;
 }
 
 export interface ConsumerIndex {

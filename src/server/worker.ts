@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import { createLogger } from '../observability/logger.js';
 import { WorkerMetrics } from '../observability/metrics.js';
 import { ProxyRequest, type ProxyState } from '../proxy/http.js';
+import { WebSocketProxy } from '../proxy/websocket.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { PluginStateStore } from '../plugins/chain.js';
@@ -15,7 +16,7 @@ import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
  * pools, compiling each configuration the main thread sends and swapping the snapshot
  * reference. Requests in flight keep the snapshot they started with.
  */
-const { settings, config } = workerData as { settings: WorkerSettings; config: Config };
+const { settings, config, shared } = workerData as { settings: WorkerSettings; config: Config; shared: SharedArrayBuffer };
 const port = parentPort!;
 const send = (m: FromWorker): void => port.postMessage(m);
 
@@ -27,7 +28,7 @@ let inFlightRef = 0;
 const metrics = new WorkerMetrics(() => inFlightRef);
 
 const state: ProxyState = {
-  snapshot: compile(config, { pools, pluginState }),
+  snapshot: compile(config, { pools, pluginState, shared }),
   port: settings.port,
   tls: false,
   maxHeaderBytes: settings.maxHeaderBytes,
@@ -67,6 +68,10 @@ function handler(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
 
 const app = uWS.App();
 app.any('/*', handler);
+// Upgrade requests (GET with Upgrade: websocket and a key) go to the ws route; uWS yields every
+// other request, including a plain GET, to the `any` handler above.
+const websockets = new WebSocketProxy(state, metrics, accessLogOn ? logger : null);
+app.ws('/*', websockets.behavior());
 
 let listenSocket: uWS.us_listen_socket | null = null;
 app.listen(settings.host, settings.port, (token) => {
@@ -116,7 +121,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
       try {
-        const next = compile(m.config, { pools, pluginState });
+        const next = compile(m.config, { pools, pluginState, shared });
         state.snapshot = next;
         pools.retain(next.pools);
         pluginState.sweep();
@@ -130,12 +135,13 @@ port.on('message', (m: ToWorker) => {
       metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, data }));
       break;
     case 'stats':
-      send({ type: 'stats', id: m.id, inFlight: state.inFlight, websockets: 0, hash: state.snapshot.hash, upstreams: upstreamStats() });
+      send({ type: 'stats', id: m.id, inFlight: state.inFlight, websockets: websockets.count, hash: state.snapshot.hash, upstreams: upstreamStats() });
       break;
     case 'shutdown':
       if (draining) break;
       draining = true;
       closeListener();
+      websockets.closeAll(); // 1001 to every client and upstream
       if (state.inFlight === 0) finishDrain();
       else drainTimer = setTimeout(finishDrain, m.drainMs);
       break;

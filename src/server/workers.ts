@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
+import { SHARED_MEMORY_BYTES } from '../snapshot/compile.js';
 
 interface Slot {
   index: number;
@@ -24,6 +25,8 @@ export class WorkerGroup {
   private nextId = 1;
   private readonly waiters = new Map<number, (m: FromWorker) => void>();
   private stopping = false;
+  /** Node-wide memory every worker sees (plugins' shared counters); survives worker restarts. */
+  readonly shared = new SharedArrayBuffer(SHARED_MEMORY_BYTES);
   restarts = 0;
 
   constructor(
@@ -42,7 +45,7 @@ export class WorkerGroup {
 
   private spawn(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: { settings: { ...this.base, index }, config: this.config } });
+      const worker = new Worker(WORKER_URL, { workerData: { settings: { ...this.base, index }, config: this.config, shared: this.shared } });
       const slot: Slot = { index, worker, hash: null, ready: false, exiting: false };
       this.slots[index] = slot;
       worker.on('message', (m: FromWorker) => {

@@ -6,10 +6,15 @@ import type { PoolRegistry } from '../upstream/pool.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
 import { compileChains, consumerIndex, PluginStateStore } from '../plugins/chain.js';
 
+/** Size of the node-wide shared memory handed to plugins (zero pages cost nothing until used). */
+export const SHARED_MEMORY_BYTES = 32 * 1024 * 1024;
+
 export interface CompileContext {
   pools: PoolRegistry;
   /** Plugin state carried across snapshots (a fresh one when omitted, e.g. for the CLI). */
   pluginState?: PluginStateStore;
+  /** Node-wide shared memory from the main thread (a private one when omitted, e.g. for the CLI). */
+  shared?: SharedArrayBuffer;
   /** Upstream TLS certificate verification (on by default). */
   tlsVerify?: boolean;
 }
@@ -72,7 +77,7 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   }
   const routes = config.routes.filter((r) => r.service === null || serviceById.get(r.service)?.enabled !== false);
   const router = createRouter(routes, serviceById);
-  const chains = compileChains(config, router.ordered(), ctx.pluginState ?? new PluginStateStore());
+  const chains = compileChains(config, router.ordered(), ctx.pluginState ?? new PluginStateStore(), ctx.shared ?? new SharedArrayBuffer(SHARED_MEMORY_BYTES));
   const runtimes: RouteRuntime[] = router.ordered().map((route) => {
     const protos = route.protocols;
     return {

@@ -70,6 +70,8 @@ afterAll(async () => {
   await up?.close();
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gw.url}${path}`, { headers });
 
 describe('key-auth through the plugin engine', () => {
@@ -88,29 +90,29 @@ describe('key-auth through the plugin engine', () => {
   it('authenticates by header or query, sends X-Consumer-* upstream, hides the credential', async () => {
     const r = await get('/keyed/x', { 'x-api-key': 'alice-key-123', 'x-consumer-username': 'mallory' });
     expect(r.status).toBe(200);
-    const seen = await r.json();
+    const seen: Json = await r.json();
     expect(seen.headers['x-consumer-username']).toBe('alice');
     expect(seen.headers['x-consumer-custom-id']).toBe('alice-1');
     expect(seen.headers['x-consumer-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(seen.headers['x-credential-identifier']).toMatch(/^[0-9a-f-]{36}$/);
     expect(seen.headers['x-consumer-groups']).toBe('admins');
     expect(seen.headers['x-api-key']).toBeUndefined();
-    const q = await (await get('/keyed/q?apikey=alice-key-123&keep=1')).json();
+    const q: Json = await (await get('/keyed/q?apikey=alice-key-123&keep=1')).json();
     expect(q.url).toBe('/q?keep=1');
     expect(q.headers['x-consumer-username']).toBe('alice');
   });
 
   it('falls back to the anonymous consumer', async () => {
-    const seen = await (await get('/anon')).json();
+    const seen: Json = await (await get('/anon')).json();
     expect(seen.headers['x-anonymous-consumer']).toBe('true');
     expect(seen.headers['x-consumer-username']).toBe('guest');
-    const real = await (await get('/anon', { apikey: 'alice-key-123' })).json();
+    const real: Json = await (await get('/anon', { apikey: 'alice-key-123' })).json();
     expect(real.headers['x-anonymous-consumer']).toBeUndefined();
     expect(real.headers['x-consumer-username']).toBe('alice');
   });
 
   it('drops client-sent X-Consumer-* headers on routes without auth (no spoofing)', async () => {
-    const seen = await (await get('/open', { 'x-consumer-id': 'forged', 'x-anonymous-consumer': 'false' })).json();
+    const seen: Json = await (await get('/open', { 'x-consumer-id': 'forged', 'x-anonymous-consumer': 'false' })).json();
     expect(seen.headers['x-consumer-id']).toBeUndefined();
     expect(seen.headers['x-anonymous-consumer']).toBeUndefined();
   });
@@ -127,7 +129,7 @@ describe('request-termination', () => {
   it('answers with the JSON message and request id', async () => {
     const r = await get('/maintenance');
     expect(r.status).toBe(503);
-    const body = await r.json();
+    const body: Json = await r.json();
     expect(body.message).toBe('down for maintenance');
     expect(body.request_id).toMatch(/^[0-9a-f]+$/);
   });
@@ -148,7 +150,7 @@ describe('request-termination', () => {
   it('echoes the request on a route without a service', async () => {
     const r = await get('/echo-only/a?b=1', { 'x-hello': 'world' });
     expect(r.status).toBe(200);
-    const body = await r.json();
+    const body: Json = await r.json();
     expect(body.request).toMatchObject({ method: 'GET', path: '/echo-only/a', query: 'b=1' });
     expect(body.request.headers['x-hello']).toBe('world');
     expect(body.matched_route.name).toBe('no-service');
