@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 const ALL = {
   router: () => import('./router.js'),
   proxy: () => import('./proxy.js'),
+  reload: () => import('./reload.js'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
