@@ -1,0 +1,696 @@
+/**
+ * WebSocket passthrough (SPEC.md §4): uWS accepts the client's upgrade request, the route is
+ * matched and its access phase runs, then a `ws` client performs the handshake with the
+ * service's peer; only when the upstream accepts is the client upgraded, with the subprotocol the
+ * upstream chose. From then on messages, pings and close codes pass through both ways with
+ * backpressure. A connection keeps the snapshot (route, service, peer) it started with, so a
+ * reload never touches it.
+ *
+ * Limits (per connection, documented in the README):
+ * - max message size: `wsRouteOptions(rt).maxPayload` (16 MiB by default), both directions, close
+ *   1009. uWS's own limit is set to `UWS_MAX_PAYLOAD` (twice the largest route limit) because uWS
+ *   closes with 1006 and no frame on its own limit; a client message over that is cut with 1006.
+ * - upstream→client: when the client's uWS buffer exceeds `CLIENT_HIGH_WATER`, the upstream
+ *   socket is paused until uWS drains it below `CLIENT_LOW_WATER`.
+ * - client→upstream: uWS 20.30 cannot pause reading a WebSocket, so when the upstream does not read
+ *   and more than `wsRouteOptions(rt).upstreamBufferCap` is queued for it, the client is closed
+ *   with 1013 (Try Again Later) and the upstream with 1001.
+ * - idle: `IDLE_TIMEOUT_S` seconds without traffic from the client; uWS pings an idle client
+ *   first, so only a dead client is closed.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { IncomingMessage, ClientRequest } from 'node:http';
+import type { Logger } from 'pino';
+import type uWS from 'uWebSockets.js';
+import WebSocket from 'ws';
+import type { WorkerMetrics } from '../observability/metrics.js';
+import { WebSocketMetrics } from '../observability/websocket-metrics.js';
+import type { MatchInput, RouteMatch } from '../router/types.js';
+import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
+import type { Peer } from '../upstream/balancer.js';
+import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
+import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { HOP_BY_HOP, VIA_VALUE } from './headers.js';
+import type { ProxyState } from './http.js';
+import { normalizePath } from './path.js';
+import { statusLine } from './status.js';
+
+// ---- limits ---------------------------------------------------------------------------------
+
+export const DEFAULT_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+/** Per-route WebSocket limits. Today every route gets the defaults; a route field can feed this later. */
+export interface WsRouteOptions {
+  /** Largest message accepted in either direction; a larger one closes the connection with 1009. */
+  maxPayload: number;
+  /** Bytes queued towards an upstream that does not read before the client is closed with 1013. */
+  upstreamBufferCap: number;
+}
+
+const DEFAULT_ROUTE_OPTIONS: WsRouteOptions = Object.freeze({
+  maxPayload: DEFAULT_MAX_PAYLOAD,
+  upstreamBufferCap: 2 * DEFAULT_MAX_PAYLOAD,
+});
+
+/** The limits of a route (the one place a future `route` setting would be read). */
+export function wsRouteOptions(_rt: RouteRuntime): WsRouteOptions {
+  return DEFAULT_ROUTE_OPTIONS;
+}
+
+/** uWS's per-message limit for the whole app: above every route's maxPayload so we can send 1009. */
+export const UWS_MAX_PAYLOAD = 2 * DEFAULT_MAX_PAYLOAD;
+/** Pause the upstream when this much is buffered towards the client; resume under the low mark. */
+export const CLIENT_HIGH_WATER = 1024 * 1024;
+export const CLIENT_LOW_WATER = 256 * 1024;
+/**
+ * uWS drops (send returns 2) beyond maxBackpressure. After the upstream is paused, at most one
+ * socket read of small messages plus one message being assembled can still arrive, so this bound
+ * is never reached; it keeps a slow client's memory bounded if it ever is.
+ */
+const UWS_MAX_BACKPRESSURE = CLIENT_HIGH_WATER + UWS_MAX_PAYLOAD + 1024 * 1024;
+/** Seconds without a frame from the client before uWS pings it, then closes it if still silent. */
+export const IDLE_TIMEOUT_S = 120;
+/** A refused handshake's body is relayed to the client when at most this large. */
+const REFUSAL_BODY_LIMIT = 64 * 1024;
+
+/** Handshake headers the `ws` client generates itself (the offered subprotocols are passed apart). */
+const WS_HANDSHAKE_HEADERS: ReadonlySet<string> = new Set([
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+]);
+/** Headers of the upstream's 101 response not relayed to the client (uWS writes its own). */
+const UPGRADE_RESPONSE_SKIP: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP,
+  ...WS_HANDSHAKE_HEADERS,
+  'sec-websocket-accept',
+  'content-length',
+  'date',
+  'via',
+  'uwebsockets',
+]);
+const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
+const BINARY = { binary: true } as const;
+const TEXT = { binary: false } as const;
+
+// ---- access phase ----------------------------------------------------------------------------
+
+/**
+ * The access phase of the route's plugin chain for an upgrade request: answer null to let the
+ * handshake proceed, or a gateway error to reject it (as an HTTP response, no upstream contact).
+ * Set by the plugin engine on `WebSocketProxy.access`; called from exactly one place,
+ * `WsConnection.runAccess`.
+ */
+export type WsAccessHook = (conn: WsConnection) => GatewayError | null | Promise<GatewayError | null>;
+
+// ---- header collection (one static callback, as http.ts) -------------------------------------
+
+let scratch: WsConnection | null = null;
+function collectHeader(name: string, value: string): void {
+  const c = scratch!;
+  c.headerBytes += name.length + value.length + 4;
+  const prev = c.headers[name];
+  c.headers[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
+  c.rawHeaders.push(name, value);
+}
+
+function clientIpOf(res: uWS.HttpResponse): string {
+  const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
+  return text.startsWith('::ffff:') && text.indexOf('.') !== -1 ? text.slice(7) : text;
+}
+
+function copyOf(ab: ArrayBuffer): Buffer {
+  const b = Buffer.allocUnsafe(ab.byteLength);
+  b.set(new Uint8Array(ab));
+  return b;
+}
+
+/** Close codes a peer may put in a close frame (RFC 6455 §7.4; 1005/1006/1015 are never sent). */
+function sendableCode(code: number): boolean {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+/** Close reasons are at most 123 bytes. */
+function clampReason(reason: string): string {
+  if (Buffer.byteLength(reason) <= 123) return reason;
+  return Buffer.from(reason).subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
+}
+
+export interface WsUserData {
+  conn: WsConnection;
+}
+
+// ---- the worker-wide side ---------------------------------------------------------------------
+
+/** One per worker: the uWS `ws` behaviour, the open connections, shutdown. */
+export class WebSocketProxy {
+  readonly open = new Set<WsConnection>();
+  readonly metrics: WebSocketMetrics;
+  /** Set by the plugin engine (access phase for upgrade requests); null = no plugins. */
+  access: WsAccessHook | null = null;
+  closing = false;
+
+  constructor(
+    readonly state: ProxyState,
+    readonly requestMetrics: WorkerMetrics,
+    /** Access log destination, or null when access lines are off. */
+    readonly logger: Logger | null,
+  ) {
+    this.metrics = new WebSocketMetrics(requestMetrics.registry, () => this.open.size);
+  }
+
+  get count(): number {
+    return this.open.size;
+  }
+
+  behavior(): uWS.WebSocketBehavior<WsUserData> {
+    return {
+      maxPayloadLength: UWS_MAX_PAYLOAD,
+      maxBackpressure: UWS_MAX_BACKPRESSURE,
+      idleTimeout: IDLE_TIMEOUT_S,
+      sendPingsAutomatically: true,
+      upgrade: (res, req, context) => {
+        new WsConnection(this, res).handle(req, context);
+      },
+      open: (ws) => ws.getUserData().conn.onClientOpen(ws),
+      message: (ws, message, isBinary) => ws.getUserData().conn.onClientMessage(message, isBinary),
+      drain: (ws) => ws.getUserData().conn.onClientDrain(),
+      ping: (ws, message) => ws.getUserData().conn.onClientPing(message),
+      pong: (ws, message) => ws.getUserData().conn.onClientPong(message),
+      close: (ws, code, message) => ws.getUserData().conn.onClientClose(code, message),
+    };
+  }
+
+  /** Graceful shutdown: every client gets 1001, every upstream a 1001 close; later handshakes too. */
+  closeAll(code = 1001, reason = 'Going Away'): void {
+    this.closing = true;
+    for (const c of [...this.open]) c.closeBoth(code, reason);
+  }
+}
+
+// ---- one connection ----------------------------------------------------------------------------
+
+type Phase = 'handshake' | 'open' | 'closed';
+
+/** One proxied WebSocket: the uWS side (client) and the `ws` side (upstream). */
+export class WsConnection {
+  // request (copied out of uWS before anything asynchronous)
+  method = '';
+  url = '';
+  query = '';
+  path = '';
+  headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  rawHeaders: string[] = [];
+  headerBytes = 0;
+  secKey = '';
+  secProtocol = '';
+  secExtensions = '';
+  clientIp = '';
+  requestId = '';
+  start = 0;
+  context: uWS.us_socket_context_t | null = null;
+  // routing
+  readonly snapshot: Snapshot;
+  match: RouteMatch | null = null;
+  rt: RouteRuntime | null = null;
+  options: WsRouteOptions = DEFAULT_ROUTE_OPTIONS;
+  peer: Peer | null = null;
+  attempts = 0;
+  // state
+  phase: Phase = 'handshake';
+  aborted = false;
+  responded = false;
+  status = 0;
+  upstreamStart = 0;
+  upstreamLatency = -1;
+  errorMessage: string | null = null;
+  upstream: WebSocket | null = null;
+  upstreamHeaders: IncomingMessage | null = null;
+  /** The subprotocol the upstream chose ('' for none): what the client is told. */
+  upstreamProtocol = '';
+  connectTimedOut = false;
+  client: uWS.WebSocket<WsUserData> | null = null;
+  clientClosed = false;
+  upstreamClosed = false;
+  upstreamPaused = false;
+  /** Close code for the client decided by an upstream error (e.g. 1009), used when the upstream closes. */
+  pendingClientClose: { code: number; reason: string } | null = null;
+
+  constructor(
+    readonly proxy: WebSocketProxy,
+    readonly res: uWS.HttpResponse,
+  ) {
+    this.snapshot = proxy.state.snapshot;
+  }
+
+  // ---- handshake --------------------------------------------------------------------------
+
+  /** Runs synchronously in uWS's upgrade handler: copies everything from `req` first. */
+  handle(req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
+    const res = this.res;
+    const state = this.proxy.state;
+    this.start = performance.now();
+    this.method = req.getCaseSensitiveMethod();
+    this.url = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
+    scratch = this;
+    req.forEach(collectHeader);
+    scratch = null;
+    this.secKey = req.getHeader('sec-websocket-key');
+    this.secProtocol = req.getHeader('sec-websocket-protocol');
+    this.secExtensions = req.getHeader('sec-websocket-extensions');
+    this.context = context;
+    this.clientIp = clientIpOf(res);
+    this.requestId = state.idPrefix + (state.idCounter++).toString(16).padStart(8, '0');
+    res.onAborted(() => this.onClientAborted());
+
+    if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
+    if (this.proxy.closing) return this.fail(ERRORS.serviceDisabled);
+    const path = normalizePath(this.url);
+    if (path === null) return this.fail(ERRORS.badPath);
+    this.path = path;
+    const h = this.headers;
+    const input: MatchInput = { method: this.method, host: h.host ?? '', port: state.port, path, headers: h, sni: null, upgrade: true };
+    const match = this.snapshot.router.match(input);
+    if (match === null) return this.fail(ERRORS.noRoute);
+    this.match = match;
+    const rt = this.snapshot.routes[match.index]!;
+    this.rt = rt;
+    this.options = wsRouteOptions(rt);
+    if (state.tls ? !rt.allowsHttps : !rt.allowsHttp) {
+      if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
+      return this.fail(ERRORS.noRoute);
+    }
+    if (rt.service === null) return this.fail(ERRORS.noService);
+    this.runAccess(rt.service);
+  }
+
+  /** The access phase: the single call site of the plugin chain for upgrade requests. */
+  private runAccess(service: ServiceRuntime): void {
+    const hook = this.proxy.access;
+    if (hook === null) return this.connect(service, null);
+    let verdict: GatewayError | null | Promise<GatewayError | null>;
+    try {
+      verdict = hook(this);
+    } catch (err) {
+      this.errorMessage = (err as Error).message;
+      return this.fail(ERRORS.internal);
+    }
+    if (verdict instanceof Promise) {
+      verdict.then(
+        (v) => this.afterAccess(v, service),
+        (err: Error) => {
+          this.errorMessage = err.message;
+          this.fail(ERRORS.internal);
+        },
+      );
+    } else {
+      this.afterAccess(verdict, service);
+    }
+  }
+
+  private afterAccess(verdict: GatewayError | null, service: ServiceRuntime): void {
+    if (this.aborted) return;
+    if (verdict !== null) return this.fail(verdict);
+    this.connect(service, null);
+  }
+
+  /** Opens the upstream handshake to the next peer (again to another on a connection failure). */
+  private connect(service: ServiceRuntime, exclude: Peer | null): void {
+    if (this.aborted) return;
+    const peer = service.balancer.pick(null, exclude);
+    if (peer === null) return this.fail(ERRORS.noHealthyTarget);
+    this.peer = peer;
+    peer.active++;
+    this.attempts++;
+    this.connectTimedOut = false;
+    const match = this.match!;
+    const rt = this.rt!;
+    const h = this.headers;
+    const list: string[] = [];
+    copyEndToEndHeaders(list, this.rawHeaders, h.connection, WS_HANDSHAKE_HEADERS);
+    appendForwardedHeaders(list, h, this.clientIp, this.proxy.state.tls, this.proxy.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    const headers: Record<string, string> = {};
+    for (let i = 0; i < list.length; i += 2) {
+      const name = list[i]!;
+      const prev = headers[name];
+      headers[name] = prev === undefined ? list[i + 1]! : prev + (name === 'cookie' ? '; ' : ', ') + list[i + 1]!;
+    }
+    const secure = service.scheme === 'https';
+    const host = peer.host.includes(':') && !peer.host.startsWith('[') ? `[${peer.host}]` : peer.host;
+    const target = `${secure ? 'wss' : 'ws'}://${host}:${peer.port}${match.upstreamPath}${this.query === '' ? '' : '?' + this.query}`;
+    const protocols = this.secProtocol === '' ? [] : this.secProtocol.split(',').map((p) => p.trim()).filter((p) => p !== '');
+    const connectTimeout = service.service.connect_timeout;
+    this.upstreamStart = performance.now();
+    let up: WebSocket;
+    try {
+      up = new WebSocket(target, protocols, {
+        headers,
+        perMessageDeflate: false,
+        followRedirects: false,
+        autoPong: false,
+        maxPayload: this.options.maxPayload,
+        handshakeTimeout: service.readTimeout,
+        createConnection: ((opts: net.NetConnectOpts & tls.ConnectionOptions) => this.dial(opts, secure, connectTimeout)) as unknown as typeof net.createConnection,
+      });
+    } catch (err) {
+      peer.active--;
+      this.peer = null;
+      this.errorMessage = (err as Error).message;
+      return this.fail(err instanceof SyntaxError ? ERRORS.badRequest : ERRORS.badGateway);
+    }
+    this.upstream = up;
+    up.on('upgrade', (r: IncomingMessage) => {
+      this.upstreamHeaders = r;
+      const chosen = r.headers['sec-websocket-protocol'];
+      this.upstreamProtocol = typeof chosen === 'string' ? chosen : '';
+      // `ws` fails a handshake where the server picked none of the offered subprotocols; RFC 6455
+      // leaves that decision to the real client, so satisfy ws's check and keep the real answer.
+      if (chosen === undefined && protocols.length > 0) r.headers['sec-websocket-protocol'] = protocols[0];
+    });
+    up.on('open', () => this.onUpstreamOpen(up));
+    up.on('unexpected-response', (req: ClientRequest, r: IncomingMessage) => this.onUpstreamRefused(up, req, r));
+    up.on('error', (err: Error) => this.onUpstreamError(up, err, service));
+    up.on('message', (data: Buffer, isBinary: boolean) => this.onUpstreamMessage(data, isBinary));
+    up.on('ping', (data: Buffer) => this.onUpstreamPing(data));
+    up.on('close', (code: number, reason: Buffer) => this.onUpstreamClose(up, code, reason));
+  }
+
+  /** TCP (or TLS) connect with service.connect_timeout; the rest of the handshake has read_timeout. */
+  private dial(opts: net.NetConnectOpts & tls.ConnectionOptions, secure: boolean, timeoutMs: number): net.Socket {
+    let sock: net.Socket;
+    if (secure) {
+      const o = opts as tls.ConnectionOptions & { path?: string };
+      o.path = undefined;
+      if (!o.servername && o.servername !== '') o.servername = net.isIP(o.host ?? '') ? '' : o.host;
+      sock = tls.connect(o);
+    } else {
+      sock = net.connect(opts);
+    }
+    const timer = setTimeout(() => {
+      this.connectTimedOut = true;
+      sock.destroy(Object.assign(new Error('upstream connect timeout'), { code: 'ETIMEDOUT' }));
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.setKeepAlive(true, 60_000);
+      sock.setNoDelay(true);
+    });
+    sock.once('close', () => clearTimeout(timer));
+    return sock;
+  }
+
+  private onUpstreamOpen(up: WebSocket): void {
+    if (up !== this.upstream) return;
+    this.upstreamLatency = performance.now() - this.upstreamStart;
+    if (this.aborted || this.proxy.closing) {
+      this.upstreamClosed = true;
+      up.close(1001, 'Going Away');
+      if (!this.aborted) this.fail(ERRORS.serviceDisabled);
+      else this.release();
+      return;
+    }
+    this.status = 101;
+    this.responded = true;
+    // uWS calls `open` (onClientOpen) from inside res.upgrade.
+    this.res.cork(() => this.writeUpgrade());
+  }
+
+  /** Inside cork: 101 with the upstream's extra response headers (Set-Cookie...), then upgrade. */
+  private writeUpgrade(): void {
+    const res = this.res;
+    res.writeStatus('101 Switching Protocols');
+    const raw = this.upstreamHeaders?.rawHeaders;
+    let upstreamVia: string | null = null;
+    if (raw !== undefined) {
+      for (let i = 0; i < raw.length; i += 2) {
+        const name = raw[i]!.toLowerCase();
+        if (name === 'via') upstreamVia = raw[i + 1]!;
+        if (UPGRADE_RESPONSE_SKIP.has(name)) continue;
+        res.writeHeader(name, raw[i + 1]!);
+      }
+    }
+    res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
+    res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
+    res.writeHeader('x-sluice-proxy-latency', Math.round(this.upstreamStart - this.start) + '');
+    this.upstreamHeaders = null;
+    res.upgrade<WsUserData>({ conn: this }, this.secKey, this.upstreamProtocol, this.secExtensions, this.context!);
+  }
+
+  /** The upstream answered the handshake with something else than 101: relay status (and small body). */
+  private onUpstreamRefused(up: WebSocket, req: ClientRequest, r: IncomingMessage): void {
+    if (up !== this.upstream) return;
+    this.upstreamLatency = performance.now() - this.upstreamStart;
+    const status = r.statusCode ?? 502;
+    const declared = Number(r.headers['content-length'] ?? '-1');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (withBody: boolean): void => {
+      if (settled) return;
+      settled = true;
+      req.destroy();
+      this.upstream = null;
+      this.release();
+      if (this.aborted) return;
+      this.errorMessage = `upstream refused the WebSocket handshake with ${status}`;
+      const body = withBody ? Buffer.concat(chunks, size) : null;
+      this.respond(status, r.headers['content-type'] ?? null, body);
+    };
+    if (declared > REFUSAL_BODY_LIMIT) return finish(false);
+    r.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > REFUSAL_BODY_LIMIT) return finish(false);
+      chunks.push(c);
+    });
+    r.on('end', () => finish(true));
+    r.on('error', () => finish(false));
+    r.on('close', () => finish(size <= REFUSAL_BODY_LIMIT));
+  }
+
+  private onUpstreamError(up: WebSocket, err: Error, service: ServiceRuntime): void {
+    if (up !== this.upstream) return;
+    const code = (err as { code?: string }).code;
+    if (this.phase === 'open') {
+      // A protocol error on an open connection; ws closes the upstream, tell the client why.
+      this.pendingClientClose = code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' ? { code: 1009, reason: 'Message Too Big' } : { code: 1011, reason: 'upstream protocol error' };
+      this.errorMessage = err.message;
+      return;
+    }
+    if (this.phase !== 'handshake' || this.responded) return;
+    // Handshake failed without an HTTP answer: connection error, timeout, bad 101.
+    this.upstream = null;
+    const failed = this.peer;
+    this.release();
+    if (this.aborted) return;
+    this.errorMessage = err.message;
+    const timedOut = this.connectTimedOut || err.message === 'Opening handshake has timed out';
+    const connectFailure = this.connectTimedOut || (code !== undefined && RETRYABLE.has(code) && this.upstreamHeaders === null);
+    if (connectFailure && this.attempts <= service.retries && !this.proxy.closing) return this.connect(service, failed);
+    this.fail(timedOut ? ERRORS.upstreamTimeout : ERRORS.badGateway);
+  }
+
+  // ---- open connection: client side (uWS callbacks) ---------------------------------------
+
+  onClientOpen(ws: uWS.WebSocket<WsUserData>): void {
+    this.client = ws;
+    this.phase = 'open';
+    this.proxy.open.add(this);
+    this.logHandshake();
+  }
+
+  onClientMessage(message: ArrayBuffer, isBinary: boolean): void {
+    const up = this.upstream;
+    if (up === null || this.upstreamClosed || up.readyState !== WebSocket.OPEN) return;
+    const n = message.byteLength;
+    if (n > this.options.maxPayload) return this.closeBoth(1009, 'Message Too Big');
+    up.send(copyOf(message), isBinary ? BINARY : TEXT);
+    const m = this.proxy.metrics;
+    m.toUpstreamMessages.inc();
+    m.toUpstreamBytes.inc(n);
+    if (up.bufferedAmount > this.options.upstreamBufferCap) {
+      this.errorMessage = 'upstream not reading: buffer cap reached';
+      this.closeBoth(1013, 'upstream is not reading');
+    }
+  }
+
+  onClientDrain(): void {
+    if (this.upstreamPaused && this.client !== null && this.client.getBufferedAmount() < CLIENT_LOW_WATER) {
+      this.upstreamPaused = false;
+      this.upstream?.resume();
+    }
+  }
+
+  /** uWS already answered the client's ping; the upstream gets it too. */
+  onClientPing(message: ArrayBuffer): void {
+    const up = this.upstream;
+    if (up !== null && !this.upstreamClosed && up.readyState === WebSocket.OPEN) up.ping(copyOf(message));
+  }
+
+  /** Pongs go to the upstream (answers to the pings it sent; ws's automatic pong is off). */
+  onClientPong(message: ArrayBuffer): void {
+    const up = this.upstream;
+    if (up !== null && !this.upstreamClosed && up.readyState === WebSocket.OPEN) up.pong(copyOf(message));
+  }
+
+  onClientClose(code: number, message: ArrayBuffer): void {
+    this.clientClosed = true;
+    this.client = null;
+    const up = this.upstream;
+    if (up !== null && !this.upstreamClosed) {
+      this.upstreamClosed = true;
+      if (code === 1006) up.terminate();
+      else if (!sendableCode(code)) up.close();
+      else {
+        try {
+          up.close(code, clampReason(Buffer.from(message).toString('utf8')));
+        } catch {
+          up.terminate();
+        }
+      }
+    }
+    this.finish();
+  }
+
+  // ---- open connection: upstream side (ws events) ------------------------------------------
+
+  private onUpstreamMessage(data: Buffer, isBinary: boolean): void {
+    const client = this.client;
+    if (client === null || this.clientClosed) return;
+    const status = client.send(data, isBinary);
+    const m = this.proxy.metrics;
+    m.toClientMessages.inc();
+    m.toClientBytes.inc(data.length);
+    if (status === 2) {
+      // Dropped: cannot happen below UWS_MAX_BACKPRESSURE; the stream is no longer intact.
+      this.errorMessage = 'client backpressure limit: message dropped';
+      return this.closeBoth(1013, 'client is not reading');
+    }
+    if (!this.upstreamPaused && client.getBufferedAmount() > CLIENT_HIGH_WATER) {
+      this.upstreamPaused = true;
+      this.upstream?.pause();
+    }
+  }
+
+  private onUpstreamPing(data: Buffer): void {
+    if (this.client !== null && !this.clientClosed) this.client.ping(data);
+  }
+
+  private onUpstreamClose(up: WebSocket, code: number, reason: Buffer): void {
+    if (up !== this.upstream || this.phase !== 'open') return;
+    this.upstreamClosed = true;
+    const client = this.client;
+    if (client !== null && !this.clientClosed) {
+      const pending = this.pendingClientClose;
+      if (pending !== null) client.end(pending.code, pending.reason);
+      else if (code === 1006) client.close();
+      else if (!sendableCode(code)) client.end();
+      else client.end(code, reason);
+    }
+    this.finish();
+  }
+
+  /** Closes both sides with the same code (shutdown 1001, 1009, 1013). */
+  closeBoth(code: number, reason: string): void {
+    const up = this.upstream;
+    if (up !== null && !this.upstreamClosed) {
+      this.upstreamClosed = true;
+      up.close(code === 1009 || code === 1013 ? 1001 : code, code === 1009 || code === 1013 ? 'Going Away' : reason);
+    }
+    const client = this.client;
+    if (client !== null && !this.clientClosed) client.end(code, reason); // calls onClientClose
+    else this.finish();
+  }
+
+  // ---- ends --------------------------------------------------------------------------------
+
+  /** Gives the peer back (least-connections count). */
+  private release(): void {
+    if (this.peer !== null) {
+      this.peer.active--;
+      this.peer = null;
+    }
+  }
+
+  private finish(): void {
+    if (this.phase === 'closed') return;
+    this.phase = 'closed';
+    this.proxy.open.delete(this);
+    this.release();
+  }
+
+  private onClientAborted(): void {
+    this.aborted = true;
+    if (this.responded) return;
+    this.status = 499;
+    this.errorMessage ??= 'client closed the connection';
+    const up = this.upstream;
+    this.upstream = null;
+    if (up !== null) up.terminate();
+    this.release();
+    this.logHandshake();
+  }
+
+  private fail(err: GatewayError): void {
+    this.respond(err.status, null, null, err);
+  }
+
+  private redirectToHttps(rt: RouteRuntime): void {
+    const code = rt.route.https_redirect_status_code;
+    if (code === 426) return this.fail(ERRORS.httpsRequired);
+    const location = 'https://' + stripPort(this.headers.host ?? '') + this.url + (this.query === '' ? '' : '?' + this.query);
+    this.fail({ status: code, message: 'Moved', headers: { location } });
+  }
+
+  /** An HTTP answer instead of the upgrade: a gateway error (JSON) or the upstream's refusal. */
+  private respond(status: number, contentType: string | string[] | null, body: Buffer | null, err?: GatewayError): void {
+    if (this.aborted || this.responded) return;
+    this.responded = true;
+    this.status = status;
+    const res = this.res;
+    res.cork(() => {
+      res.writeStatus(statusLine(status));
+      if (err !== undefined) {
+        res.writeHeader('content-type', 'application/json; charset=utf-8');
+        if (err.headers !== undefined) for (const k in err.headers) res.writeHeader(k, err.headers[k]!);
+        res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
+        res.writeHeader('via', VIA_VALUE);
+        res.end(errorBodyFast(err.message, this.requestId));
+        if (this.errorMessage === null && status >= 500) this.errorMessage = err.message;
+      } else {
+        if (contentType !== null) res.writeHeader('content-type', Array.isArray(contentType) ? contentType[0]! : contentType);
+        res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
+        res.writeHeader('via', VIA_VALUE);
+        res.end(body ?? '');
+      }
+    });
+    this.phase = 'closed';
+    this.logHandshake();
+  }
+
+  /** Access line + request metrics for the upgrade request (101 or the HTTP answer). */
+  private logHandshake(): void {
+    const total = performance.now() - this.start;
+    this.proxy.requestMetrics.record(this.rt, this.status, total, this.upstreamLatency, 0);
+    const logger = this.proxy.logger;
+    if (logger === null) return;
+    logger.info({
+      msg: 'access',
+      request_id: this.requestId,
+      method: this.method,
+      path: this.url,
+      websocket: true,
+      route: this.rt?.label ?? null,
+      service: this.rt?.service?.service.name ?? null,
+      consumer: null,
+      status: this.status,
+      latency_ms: Math.round(total * 100) / 100,
+      upstream_latency_ms: this.upstreamLatency < 0 ? null : Math.round(this.upstreamLatency * 100) / 100,
+      client_ip: this.clientIp,
+      error: this.errorMessage ?? undefined,
+    });
+  }
+}
