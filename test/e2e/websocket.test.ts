@@ -211,10 +211,12 @@ describe('websocket passthrough', () => {
     // The upstream picks none: the 101 carries no Sec-WebSocket-Protocol (the `ws` client then
     // gives up on its own, as RFC 6455 lets a client do; the gateway does not decide for it).
     const none = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/app/echo`, ['other']);
-    const upgrade = await new Promise<http.IncomingMessage>((r) => none.once('upgrade', r));
-    expect(upgrade.statusCode).toBe(101);
-    expect(upgrade.headers['sec-websocket-protocol']).toBeUndefined();
-    await new Promise((r) => none.once('error', r));
+    let upgrade: http.IncomingMessage | null = null;
+    none.on('upgrade', (r) => (upgrade = r));
+    const err = await new Promise<Error>((r) => none.once('error', r));
+    expect(err.message).toBe('Server sent no subprotocol');
+    expect(upgrade!.statusCode).toBe(101);
+    expect(upgrade!.headers['sec-websocket-protocol']).toBeUndefined();
   });
 
   it('propagates close codes and reasons from the client to the upstream', async () => {
