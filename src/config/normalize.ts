@@ -149,9 +149,16 @@ export function normalize(input: NormalizeInput): Config {
     for (let cut = docPath.length - 1; cut >= 1; cut--) {
       const at = placed.get(formatPath(docPath.slice(0, cut)));
       if (!at) continue;
-      let rest = docPath.slice(cut);
-      if (at[0] === 'services' && rest[0] === 'url') rest = ['host'];
-      secrets.push([...at, ...rest]);
+      const rest = docPath.slice(cut);
+      if (at[0] === 'services' && rest[0] === 'url') {
+        // Every part of a secret URL is secret (a path or port can carry a token too).
+        for (const f of ['protocol', 'host', 'port', 'path']) secrets.push([...at, f]);
+      } else if (at[0] === 'routes' && rest[0] === 'headers' && typeof rest[1] === 'string') {
+        // Route header names are lower-cased in Config; duplicate spellings merge, so mark them all.
+        secrets.push([...at, 'headers', rest[1].toLowerCase()]);
+      } else {
+        secrets.push([...at, ...rest]);
+      }
       break;
     }
   }

@@ -131,14 +131,9 @@ function views(config: Config): Map<EntityKind, View[]> {
  * - a service whose `url` came from a vault reference has only `host` listed, yet its path (a
  *   webhook token, say) and port came from the same secret: they count as secret too.
  */
+/** The secret paths of a config (config.secrets: credentials, vault values, x-secret plugin fields). */
 export function secretPaths(config: Config): Path[] {
-  const out: Path[] = [];
-  for (const s of config.secrets) {
-    if (s[0] === 'routes' && s[2] === 'headers' && typeof s[3] === 'string') out.push([...s.slice(0, 3), s[3].toLowerCase(), ...s.slice(4)]);
-    else out.push(s);
-    if (s[0] === 'services' && s[2] === 'host' && s.length === 3) out.push(['services', s[1]!, 'path'], ['services', s[1]!, 'port']);
-  }
-  return out;
+  return config.secrets;
 }
 
 const cache = new WeakMap<Config, Path[]>();

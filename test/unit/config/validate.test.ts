@@ -51,9 +51,9 @@ describe('validate: schema errors in words, at the value', () => {
   });
 
   it('an unknown plugin is exactly "plugin X is not supported", wherever it is', () => {
-    expect(errors(y(V, 'plugins:', '  - name: acme', 'services:', '  - name: a', '    host: x', '    plugins:', '      - name: key-auth', '    routes:', '      - paths: [/]', '        plugins: [{name: gohello}]'))).toEqual([
+    expect(errors(y(V, 'plugins:', '  - name: acme', 'services:', '  - name: a', '    host: x', '    plugins:', '      - name: session', '    routes:', '      - paths: [/]', '        plugins: [{name: gohello}]'))).toEqual([
       '3:11 plugin acme is not supported',
-      '8:15 plugin key-auth is not supported',
+      '8:15 plugin session is not supported',
       '11:26 plugin gohello is not supported',
     ]);
   });
