@@ -1,5 +1,6 @@
 import type { PluginDefinition } from '../types.js';
 import { keyAuth } from '../key-auth/index.js';
+import { forwardAuth } from '../forward-auth/index.js';
 
 /** Authentication and authorization plugins (SPEC §5). Each plugin lives in src/plugins/<name>/. */
-export const PLUGINS: PluginDefinition[] = [keyAuth];
+export const PLUGINS: PluginDefinition[] = [keyAuth, forwardAuth];
