@@ -52,10 +52,32 @@ function corkWriteHead(): void {
 }
 function corkWriteChunk(): void {
   const r = corking!;
-  r.writeChunk(r.corkChunk!);
+  if (r.headPending) r.writeHead();
+  if (!r.bodiless) r.writeChunk(r.corkChunk!);
 }
 function corkFinish(): void {
-  corking!.finishBody();
+  const r = corking!;
+  if (r.headPending) r.writeHead();
+  r.finishBody();
+}
+
+// ---- deferred response heads ---------------------------------------------------------------
+// undici parses a small response in one go: onHeaders, onData, onComplete in the same tick.
+// Writing the head in its own cork would cost a second send(2); instead the head waits for the
+// body's cork, and a microtask flushes heads whose body has not arrived (streaming, SSE).
+let heads: ProxyRequest[] = [];
+let headsScheduled = false;
+function flushHeads(): void {
+  headsScheduled = false;
+  const list = heads;
+  heads = [];
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    if (!r.headPending || r.aborted || r.finished) continue;
+    corking = r;
+    r.res.cork(corkWriteHead);
+    corking = null;
+  }
 }
 function corkPluginResponse(): void {
   const r = corking!;
@@ -101,6 +123,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   consumer: Consumer | null = null;
   credentialId: string | null = null;
   anonymous = false;
+  hideConsumerGroups = false;
   accessDone = false;
   bodyReady = false;
   dispatched = false;
@@ -427,7 +450,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     if (c.username !== null) out.push('x-consumer-username', c.username);
     if (this.credentialId !== null) out.push('x-credential-identifier', this.credentialId);
     const groups = this.snapshot.consumers.groups(c.id);
-    if (groups.length > 0) out.push('x-consumer-groups', groups.join(', '));
+    if (groups.length > 0 && !this.hideConsumerGroups) out.push('x-consumer-groups', groups.join(', '));
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -442,15 +465,21 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     this.upstreamHeaders = headers;
     this.resumeUpstream = resume;
     if (this.aborted) return false;
-    corking = this;
-    this.res.cork(corkWriteHead);
-    corking = null;
-    return !this.aborted;
+    this.headPending = true;
+    heads.push(this);
+    if (!headsScheduled) {
+      headsScheduled = true;
+      queueMicrotask(flushHeads);
+    }
+    return true;
   }
+
+  headPending = false;
 
   /** Writes status and headers (inside cork). For bodiless responses, ends right away. */
   writeHead(): void {
     const res = this.res;
+    this.headPending = false;
     const headers = this.upstreamHeaders!;
     const status = this.status;
     this.runHeaderPhase(status);
@@ -487,7 +516,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
 
   onData(chunk: Buffer): boolean {
     if (this.aborted || this.finished) return false;
-    if (this.bodiless) return true;
+    if (this.bodiless && !this.headPending) return true;
     corking = this;
     this.corkChunk = chunk;
     this.res.cork(corkWriteChunk);
@@ -581,6 +610,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     }
     const code = (err as { code?: string }).code;
     this.errorMessage = err.message;
+    this.headPending = false; // a head received but not yet written is dropped with its response
     if (this.headWritten) {
       // Too late for an error response: cut the connection so the client sees a failure.
       this.res.close();
