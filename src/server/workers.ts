@@ -34,6 +34,8 @@ export class WorkerGroup {
     private readonly base: Omit<WorkerSettings, 'index'>,
     config: Config,
     private readonly logger: Logger,
+    /** The worker script (tests substitute one). */
+    private readonly script: URL = WORKER_URL,
   ) {
     this.config = config;
   }
@@ -45,7 +47,7 @@ export class WorkerGroup {
 
   private spawn(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(WORKER_URL, { workerData: { settings: { ...this.base, index }, config: this.config, shared: this.shared } });
+      const worker = new Worker(this.script, { workerData: { settings: { ...this.base, index }, config: this.config, shared: this.shared } });
       const slot: Slot = { index, worker, hash: null, ready: false, exiting: false };
       this.slots[index] = slot;
       worker.on('message', (m: FromWorker) => {

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { WorkerGroup } from '../../../src/server/workers.js';
+import type { Config } from '../../../src/config/types.js';
+
+const config = { hash: 'h1' } as unknown as Config;
+const base = { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, logLevel: 'silent', logFormat: 'json' as const };
+
+async function until(pred: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('WorkerGroup', () => {
+  it('restarts a worker that dies, with the current configuration', async () => {
+    const group = new WorkerGroup(2, base, config, pino({ level: 'silent' }), new URL('../../fixtures/crashy-worker.mjs', import.meta.url));
+    await group.start();
+    expect(group.hashes()).toEqual(['h1', 'h1']);
+    group.broadcast({ hash: 'h2' } as unknown as Config);
+    // Crash worker 1 (as an uncaught exception would).
+    (group as unknown as { slots: Array<{ worker: { postMessage(m: unknown): void } }> }).slots[1]!.worker.postMessage({ type: 'crash' });
+    await until(() => group.restarts === 1);
+    const stats = await group.stats();
+    await until(() => group.hashes()[1] === 'h2');
+    expect(stats).toHaveLength(2);
+    await group.stop(1000);
+  });
+
+  it('does not restart workers it is stopping', async () => {
+    const group = new WorkerGroup(1, base, config, pino({ level: 'silent' }), new URL('../../fixtures/crashy-worker.mjs', import.meta.url));
+    await group.start();
+    await group.stop(1000);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(group.restarts).toBe(0);
+  });
+});
