@@ -183,7 +183,7 @@ export async function run(argv: string[]): Promise<number> {
     : null;
   const targets = service !== undefined && !answered ? serviceTargets(config, service) : [];
   const headers = match !== null && matched && !answered ? upstreamHeaders(req, match, config, service, snapshot) : {};
-  const chain = match !== null && matched ? pluginChain(config, match.route) : [];
+  const chain = match !== null && matched ? pluginChain(config, snapshot.routes[match.index]!.chain) : [];
 
   if (json) {
     writeJson({

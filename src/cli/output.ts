@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatDiagnostic, loadConfigFile } from '../config/index.js';
 import type { Config, Diagnostic, PluginInstance, Route, Service } from '../config/types.js';
-import { getPluginDefinition } from '../plugins/registry.js';
+import type { Chain, ChainEntry as CompiledEntry } from '../plugins/chain.js';
 import { compile } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
@@ -145,77 +145,46 @@ export function serviceTargets(config: Config, service: Service): Array<{ target
 
 // ---- plugin chains ---------------------------------------------------------------------------
 
-/**
- * Kong's bundled plugin priorities (higher runs first), for plugins that have no definition in
- * src/plugins/registry.ts yet (throttling and forward-auth are Sluice's, placed beside rate-limiting and
- * the auth plugins). A definition's own priority always wins.
- */
-const KONG_PRIORITIES: Record<string, number> = {
-  'correlation-id': 100001, 'bot-detection': 2500, cors: 2000, 'oauth2-introspection': 1700, jwt: 1450,
-  'key-auth': 1250, 'basic-auth': 1100, 'openid-connect': 1050, 'hmac-auth': 1030, 'forward-auth': 1010,
-  'request-validator': 999, 'ip-restriction': 990, 'request-size-limiting': 951, acl: 950, 'rate-limiting': 910,
-  throttling: 905, 'request-transformer': 801, 'response-transformer': 800, 'proxy-cache': 100,
-  opentelemetry: 14, prometheus: 13, 'http-log': 12, 'file-log': 9, 'udp-log': 8, 'tcp-log': 7, syslog: 4,
-  'request-termination': 2,
-};
-
-export function pluginPriority(name: string): number {
-  return getPluginDefinition(name)?.priority ?? KONG_PRIORITIES[name] ?? 0;
-}
-
 export interface ChainEntry {
   name: string;
   priority: number;
-  /** Where the configuration that applies comes from: global, service, route, route+service. */
+  /** Where the configuration that applies comes from: global, service, route, route+service, consumer... */
   scope: string;
   /** Set for plugins that run only for an authenticated consumer (or a member of a group). */
   consumer: string | null;
   consumer_group: string | null;
-  implemented: boolean;
   plugin: PluginInstance;
 }
 
-/**
- * The plugins that apply to a route by scope, in execution order (Kong priority, highest first).
- * For each plugin name the most specific configuration wins (Kong precedence): route+service,
- * route, service, global. Consumer- and consumer-group-scoped configurations depend on who
- * authenticates, so they are listed separately, marked with their consumer or group.
- */
-export function pluginChain(config: Config, route: Route): ChainEntry[] {
-  const names = (id: string | null, list: ReadonlyArray<{ id: string }>, label: (x: never) => string): string | null => {
-    if (id === null) return null;
-    const e = list.find((x) => x.id === id);
-    return e === undefined ? id : label(e as never);
-  };
-  const protoOk = (p: PluginInstance): boolean => p.protocols.some((x) => route.protocols.includes(x));
-  const applies = (p: PluginInstance): boolean =>
-    p.enabled && protoOk(p) && (p.route === null || p.route === route.id) && (p.service === null || p.service === route.service);
-  const specificity = (p: PluginInstance): number => (p.route !== null ? 2 : 0) + (p.service !== null ? 1 : 0);
-  const scopeOf = (p: PluginInstance): string =>
-    p.route !== null && p.service !== null ? 'route+service' : p.route !== null ? 'route' : p.service !== null ? 'service' : 'global';
+function scopeOf(p: PluginInstance): string {
+  const parts = [p.consumer !== null ? 'consumer' : null, p.consumer_group !== null ? 'consumer_group' : null, p.route !== null ? 'route' : null, p.service !== null ? 'service' : null].filter((x) => x !== null);
+  return parts.length === 0 ? 'global' : parts.join('+');
+}
 
-  const best = new Map<string, PluginInstance>();
-  const conditional: PluginInstance[] = [];
-  for (const p of config.plugins) {
-    if (!applies(p)) continue;
-    if (p.consumer !== null || p.consumer_group !== null) {
-      conditional.push(p);
-      continue;
-    }
-    const cur = best.get(p.name);
-    if (cur === undefined || specificity(p) > specificity(cur)) best.set(p.name, p);
-  }
-  const entry = (p: PluginInstance): ChainEntry => ({
-    name: p.name,
-    priority: pluginPriority(p.name),
-    scope: scopeOf(p),
-    consumer: names(p.consumer, config.consumers, (c: { username: string | null; custom_id: string | null; id: string }) => c.username ?? c.custom_id ?? c.id),
-    consumer_group: names(p.consumer_group, config.consumer_groups, (g: { name: string }) => g.name),
-    implemented: getPluginDefinition(p.name) !== undefined,
-    plugin: p,
+/**
+ * A route's plugin chain as the proxy runs it: the compiled chain of the snapshot (Kong's
+ * precedence and priorities, src/plugins/chain.ts), then the plugins that only run for some
+ * consumers (from the per-consumer chains), marked with their consumer or group.
+ */
+export function pluginChain(config: Config, chain: Chain | null): ChainEntry[] {
+  if (chain === null) return [];
+  const label = (p: PluginInstance): Pick<ChainEntry, 'consumer' | 'consumer_group'> => ({
+    consumer: p.consumer === null ? null : (() => { const c = config.consumers.find((x) => x.id === p.consumer); return c ? c.username ?? c.custom_id ?? c.id : p.consumer; })(),
+    consumer_group: p.consumer_group === null ? null : config.consumer_groups.find((g) => g.id === p.consumer_group)?.name ?? p.consumer_group,
   });
-  const all = [...[...best.values()].map(entry), ...conditional.map(entry)];
-  return all.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name) || a.plugin.order - b.plugin.order);
+  const entry = (e: CompiledEntry): ChainEntry => ({ name: e.name, priority: e.priority, scope: scopeOf(e.instance), ...label(e.instance), plugin: e.instance });
+  const out = chain.entries.map(entry);
+  const seen = new Set(chain.entries.map((e) => e.instance.id));
+  const conditional: ChainEntry[] = [];
+  for (const own of chain.byConsumer?.values() ?? []) {
+    for (const e of own.entries) {
+      if (seen.has(e.instance.id)) continue;
+      seen.add(e.instance.id);
+      conditional.push(entry(e));
+    }
+  }
+  conditional.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name) || a.plugin.order - b.plugin.order);
+  return [...out, ...conditional];
 }
 
 /** `key-auth, acl, rate-limiting (consumer alice)`, or `-` when empty. */

@@ -77,7 +77,7 @@ export async function run(argv: string[]): Promise<number> {
         return {
           priority: i + 1, id: r.id, name: r.name, methods: r.methods, hosts: r.hosts, paths: r.paths, headers: headersOf(config, r), snis: r.snis,
           protocols: r.protocols, strip_path: r.strip_path, preserve_host: r.preserve_host, regex_priority: r.regex_priority,
-          path_handling: r.path_handling, service: up.service, upstream_url: up.url, targets: up.targets, plugins: chainJson(pluginChain(config, r)),
+          path_handling: r.path_handling, service: up.service, upstream_url: up.url, targets: up.targets, plugins: chainJson(pluginChain(config, snapshot.routes[i]!.chain)),
         };
       }),
       not_served: notServed,
@@ -89,7 +89,7 @@ export async function run(argv: string[]): Promise<number> {
   ordered.forEach((r, i) => {
     const up = upstreamOf(config, r);
     const target = up.service === null ? '-' : `${up.service} → ${up.url}${up.targets.length > 0 ? ` (${up.targets.length} targets)` : ''}`;
-    rows.push([String(i + 1), routeLabel(r), any(r.methods), any(r.hosts), any(r.paths), headersText(config, r), target, r.strip_path ? 'yes' : 'no', chainText(pluginChain(config, r))]);
+    rows.push([String(i + 1), routeLabel(r), any(r.methods), any(r.hosts), any(r.paths), headersText(config, r), target, r.strip_path ? 'yes' : 'no', chainText(pluginChain(config, snapshot.routes[i]!.chain))]);
   });
   let out = table(rows);
   if (ordered.length === 0) out += '(no routes)\n';

@@ -58,6 +58,8 @@ export function resolvePlugins(config: Config, route: Route, consumer: Consumer 
   const best = new Map<string, PluginInstance>();
   for (const p of config.plugins) {
     if (!p.enabled) continue;
+    // A plugin limited to protocols the route never serves does not apply to it.
+    if (!p.protocols.some((x) => route.protocols.includes(x))) continue;
     if (p.route !== null && p.route !== route.id) continue;
     if (p.service !== null && p.service !== route.service) continue;
     if (p.consumer !== null && (consumer === null || p.consumer !== consumer.id)) continue;

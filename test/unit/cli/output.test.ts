@@ -3,6 +3,8 @@ import { loadConfigString } from '../../../src/config/index.js';
 import type { Config, PluginInstance } from '../../../src/config/types.js';
 import { chainText, makeScrub, pluginChain, table } from '../../../src/cli/output.js';
 import { diffConfigs } from '../../../src/snapshot/diff.js';
+import { compile } from '../../../src/snapshot/compile.js';
+import { PoolRegistry } from '../../../src/upstream/pool.js';
 
 const y = (...lines: string[]): string => lines.join('\n') + '\n';
 
@@ -45,32 +47,48 @@ function withPlugins(config: Config, specs: Array<Partial<PluginInstance> & { na
   return config;
 }
 
-describe('pluginChain', () => {
-  const config = withPlugins(load(BASE), [
-    { name: 'rate-limiting', config: { minute: 100 } }, // global
-    { name: 'rate-limiting', service: 'a', config: { minute: 10 } },
-    { name: 'rate-limiting', route: 'ra', config: { minute: 1 } },
-    { name: 'key-auth', service: 'a' },
-    { name: 'cors' },
-    { name: 'acl', route: 'rb' },
-    { name: 'prometheus', enabled: false },
-    { name: 'request-termination', route: 'rb', protocols: ['ws'] },
-    { name: 'rate-limiting', consumer: 'alice', config: { minute: 1000 } },
-  ]);
-  const route = (n: string) => config.routes.find((r) => r.name === n)!;
+describe('pluginChain (the compiled chain, as the proxy runs it)', () => {
+  const yaml = BASE.replace('consumers:\n  - username: alice\n', '') + y(
+    'consumers:',
+    '  - username: alice',
+    '    keyauth_credentials: [{ key: k1 }]',
+    'plugins:',
+    '  - name: request-termination',
+    '    config: { status_code: 503 }',
+    '  - name: request-termination',
+    '    service: a',
+    '    config: { status_code: 502 }',
+    '  - name: request-termination',
+    '    route: ra',
+    '    config: { status_code: 501 }',
+    '  - name: key-auth',
+    '    service: a',
+    '  - name: key-auth',
+    '    route: rb',
+    '    enabled: false',
+    '  - name: request-termination',
+    '    consumer: alice',
+    '    config: { status_code: 403 }',
+  );
+  const config = load(yaml);
+  const snapshot = compile(config, { pools: new PoolRegistry() });
+  const chainOf = (n: string) => snapshot.routes[snapshot.router.ordered().findIndex((r) => r.name === n)]!.chain;
 
   it.each([
-    ['ra', 'cors, key-auth, rate-limiting, rate-limiting (consumer alice)', ['global', 'service', 'route', 'global']],
-    ['ra2', 'cors, key-auth, rate-limiting, rate-limiting (consumer alice)', ['global', 'service', 'service', 'global']],
-    ['rb', 'cors, acl, rate-limiting, rate-limiting (consumer alice)', ['global', 'route', 'global', 'global']],
-  ])('route %s: most specific configuration per plugin, Kong priority order', (name, text, scopes) => {
-    const chain = pluginChain(config, route(name));
+    ['ra', 'key-auth, request-termination, request-termination (consumer alice)', ['service', 'route', 'consumer'], 501],
+    ['ra2', 'key-auth, request-termination, request-termination (consumer alice)', ['service', 'service', 'consumer'], 502],
+    ['rb', 'request-termination, request-termination (consumer alice)', ['global', 'consumer'], 503],
+  ])('route %s: most specific configuration per plugin, Kong priority order', (name, text, scopes, status) => {
+    const chain = pluginChain(config, chainOf(name));
     expect(chainText(chain)).toBe(text);
     expect(chain.map((c) => c.scope)).toEqual(scopes);
+    expect(chain.find((c) => c.name === 'request-termination' && c.consumer === null)!.plugin.config.status_code).toBe(status);
   });
 
   it('empty chain prints -', () => {
-    expect(chainText(pluginChain(load(BASE), load(BASE).routes[0]!))).toBe('-');
+    const plain = load(BASE);
+    const snap = compile(plain, { pools: new PoolRegistry() });
+    expect(chainText(pluginChain(plain, snap.routes[0]!.chain))).toBe('-');
   });
 });
 
