@@ -1,6 +1,7 @@
 import type { PluginDefinition } from '../types.js';
 import { keyAuth } from '../key-auth/index.js';
 import { forwardAuth } from '../forward-auth/index.js';
+import { oauth2Introspection } from '../oauth2-introspection/index.js';
 
 /** Authentication and authorization plugins (SPEC §5). Each plugin lives in src/plugins/<name>/. */
-export const PLUGINS: PluginDefinition[] = [keyAuth, forwardAuth];
+export const PLUGINS: PluginDefinition[] = [keyAuth, forwardAuth, oauth2Introspection];
