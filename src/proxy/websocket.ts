@@ -138,6 +138,20 @@ function clampReason(reason: string): string {
   return Buffer.from(reason).subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
 }
 
+// ---- cork callbacks for sends made from Node events (ws upstream), as uWS requires ------------
+// Writes to a uWS socket outside its own callbacks must be corked, or they can interleave with
+// another socket's cork buffer. Static functions + module slots: no closure per message.
+let corkConn: WsConnection | null = null;
+let corkData: Buffer | null = null;
+let corkBinary = false;
+let corkResult = 0;
+function corkSend(): void {
+  corkResult = corkConn!.client!.send(corkData!, corkBinary);
+}
+function corkPing(): void {
+  corkConn!.client!.ping(corkData!);
+}
+
 export interface WsUserData {
   conn: WsConnection;
 }
@@ -560,7 +574,13 @@ export class WsConnection {
   private onUpstreamMessage(data: Buffer, isBinary: boolean): void {
     const client = this.client;
     if (client === null || this.clientClosed) return;
-    const status = client.send(data, isBinary);
+    corkConn = this;
+    corkData = data;
+    corkBinary = isBinary;
+    client.cork(corkSend);
+    corkConn = null;
+    corkData = null;
+    const status = corkResult;
     const m = this.proxy.metrics;
     m.toClientMessages.inc();
     m.toClientBytes.inc(data.length);
@@ -576,7 +596,12 @@ export class WsConnection {
   }
 
   private onUpstreamPing(data: Buffer): void {
-    if (this.client !== null && !this.clientClosed) this.client.ping(data);
+    if (this.client === null || this.clientClosed) return;
+    corkConn = this;
+    corkData = data;
+    this.client.cork(corkPing);
+    corkConn = null;
+    corkData = null;
   }
 
   private onUpstreamClose(up: WebSocket, code: number, reason: Buffer): void {
@@ -585,10 +610,12 @@ export class WsConnection {
     const client = this.client;
     if (client !== null && !this.clientClosed) {
       const pending = this.pendingClientClose;
-      if (pending !== null) client.end(pending.code, pending.reason);
-      else if (code === 1006) client.close();
-      else if (!sendableCode(code)) client.end();
-      else client.end(code, reason);
+      client.cork(() => {
+        if (pending !== null) client.end(pending.code, pending.reason);
+        else if (code === 1006) client.close();
+        else if (!sendableCode(code)) client.end();
+        else client.end(code, reason);
+      });
     }
     this.finish();
   }
@@ -601,7 +628,7 @@ export class WsConnection {
       up.close(code === 1009 || code === 1013 ? 1001 : code, code === 1009 || code === 1013 ? 'Going Away' : reason);
     }
     const client = this.client;
-    if (client !== null && !this.clientClosed) client.end(code, reason); // calls onClientClose
+    if (client !== null && !this.clientClosed) client.cork(() => client.end(code, reason)); // calls onClientClose
     else this.finish();
   }
 

@@ -185,7 +185,8 @@ describe('websocket passthrough', () => {
   });
 
   it('sends the forwarded headers and end-to-end headers upstream, and strips the route prefix', async () => {
-    const ws = await connect('/app/headers?x=1', [], { cookie: 'a=1', authorization: 'Bearer t', origin: 'http://example.test', 'x-forwarded-for': '10.0.0.1' });
+    // The upstream speaks first: listen before the open event (it can come in the same packet).
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}/app/headers?x=1`, { headers: { cookie: 'a=1', authorization: 'Bearer t', origin: 'http://example.test', 'x-forwarded-for': '10.0.0.1' } });
     const { url, headers } = JSON.parse((await nextMessage(ws)).data.toString()) as { url: string; headers: Record<string, string> };
     expect(url).toBe('/headers?x=1');
     expect(headers.host).toBe(`127.0.0.1:${up.port}`);
@@ -342,6 +343,8 @@ describe('websocket passthrough', () => {
 
   it('keeps a connection open across a reload, on every worker', async () => {
     const conns = await Promise.all([connect('/app/echo'), connect('/app/echo'), connect('/app/echo'), connect('/app/echo')]);
+    const closes: string[] = [];
+    for (const ws of conns) ws.on('close', (code, reason) => closes.push(`${code} ${reason.toString()}`));
     const before = ((await (await fetch(`${gw.admin}/status`)).json()) as { config: { hash: string } }).config.hash;
     writeFileSync(gw.configPath, config(up, '      - name: added\n        paths: [/added]\n'));
     await waitFor(async () => {
@@ -349,6 +352,7 @@ describe('websocket passthrough', () => {
       return s.config.hash !== before && s.workers.every((w) => w.config_hash === s.config.hash);
     });
     for (const [i, ws] of conns.entries()) {
+      expect(closes, gw.lines.filter((l) => !l.includes('"msg":"access"')).slice(-15).join("\n")).toEqual([]);
       expect(ws.readyState).toBe(WebSocket.OPEN);
       ws.send(`after reload ${i}`);
       expect((await nextMessage(ws)).data.toString()).toBe(`after reload ${i}`);
