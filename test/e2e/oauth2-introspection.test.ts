@@ -117,5 +117,6 @@ describe('oauth2-introspection (RFC 7662 against a real provider)', () => {
     const text = gw.lines.join('\n');
     expect(text).not.toContain(basic.slice(6));
     expect(text).not.toContain('not-a-real-token');
+    expect(text).not.toContain('access_token=');
   });
 });

@@ -2,6 +2,7 @@ import type { PluginDefinition } from '../types.js';
 import { keyAuth } from '../key-auth/index.js';
 import { forwardAuth } from '../forward-auth/index.js';
 import { oauth2Introspection } from '../oauth2-introspection/index.js';
+import { openidConnect } from '../openid-connect/index.js';
 
 /** Authentication and authorization plugins (SPEC §5). Each plugin lives in src/plugins/<name>/. */
-export const PLUGINS: PluginDefinition[] = [keyAuth, forwardAuth, oauth2Introspection];
+export const PLUGINS: PluginDefinition[] = [keyAuth, forwardAuth, oauth2Introspection, openidConnect];
