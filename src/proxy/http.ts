@@ -3,14 +3,14 @@ import type { Dispatcher } from 'undici';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput, RouteMatch } from '../router/types.js';
-import type { Peer } from '../upstream/balancer.js';
+import type { BalanceInput, Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 import type { Chain } from '../plugins/chain.js';
-import type { Consumer, Route, Service } from '../config/types.js';
+import type { Consumer, Route, Service, Upstream } from '../config/types.js';
 import type { LogInfo, PluginContext, PluginResponse } from '../plugins/types.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
@@ -139,6 +139,8 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   bodyStream: UwsBodyStream | null = null;
   upstreamStart = 0;
   upstreamLatency = -1;
+  /** Set when a streamed body passed the cap of limitRequestBody. */
+  bodyTooLarge = false;
   proxyLatency = 0;
   // response
   status = 0;
@@ -378,6 +380,24 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     (this.removedResponseHeaders ??= new Set()).add(name.toLowerCase());
   }
 
+  limitRequestBody(maxBytes: number): void {
+    const s = this.bodyStream;
+    if (s === null) return; // buffered bodies have a Content-Length, checked by the plugin
+    s.limit = maxBytes;
+    if (s.received > maxBytes) this.onBodyTooLarge();
+  }
+
+  /** A streamed body passed its cap: 413 if the upstream has not answered yet, else cut the connection. */
+  onBodyTooLarge(): void {
+    if (this.bodyTooLarge || this.aborted || this.finished) return;
+    this.bodyTooLarge = true;
+    this.errorMessage = 'request body over the size limit';
+    this.bodyStream?.destroy();
+    if (!this.dispatched) return this.fail(ERRORS.bodyTooLarge);
+    // In flight: abort the upstream request; onError answers 413 (or closes if headers went out).
+    this.abortUpstream?.(new Error('request body over the size limit'));
+  }
+
   private bufferBody(length: number): void {
     const buf = Buffer.allocUnsafe(length);
     let offset = 0;
@@ -394,7 +414,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   }
 
   private streamBody(): void {
-    const stream = new UwsBodyStream(this.res);
+    const stream = new UwsBodyStream(this.res, this);
     this.bodyStream = stream;
     this.body = stream;
     this.res.onData((chunk, isLast) => stream.onChunk(chunk, isLast));
@@ -403,7 +423,8 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   // ---- upstream -------------------------------------------------------------------------------
 
   private proxy(service: ServiceRuntime): void {
-    const peer = service.balancer.pick(null, this.peer);
+    const balancer = service.balancer;
+    const peer = balancer.pick(balancer.needsHashKey ? this.hashInput(service) : null, this.peer);
     if (peer === null) return this.fail(ERRORS.noHealthyTarget);
     this.peer = peer;
     peer.active++;
@@ -458,8 +479,33 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     if (this.aborted) abort();
   }
 
+  /** The consistent-hashing key per the upstream's hash_on (then hash_fallback). */
+  private hashInput(service: ServiceRuntime): BalanceInput {
+    const u = service.upstream!;
+    return { hashKey: this.hashOn(u.hash_on, u) ?? this.hashOn(u.hash_fallback, u) };
+  }
+
+  private hashOn(on: Upstream['hash_on'], u: Upstream): string | null {
+    switch (on) {
+      case 'ip':
+        return this.clientIp;
+      case 'consumer':
+        return this.consumer?.id ?? this.credentialId;
+      case 'header':
+        return u.hash_on_header === null ? null : this.headers[u.hash_on_header.toLowerCase()] ?? null;
+      case 'cookie':
+        return u.hash_on_cookie === null ? null : cookieValue(this.headers.cookie, u.hash_on_cookie);
+      case 'path':
+        return this.path;
+      default:
+        return null;
+    }
+  }
+
   onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: not forwarded
+    const peer = this.peer;
+    if (peer !== null && peer.passive !== null) peer.passive.status(peer, statusCode);
     this.upstreamLatency = performance.now() - this.upstreamStart;
     this.status = statusCode;
     this.upstreamHeaders = headers;
@@ -609,8 +655,20 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       return;
     }
     const code = (err as { code?: string }).code;
-    this.errorMessage = err.message;
+    if (peer !== null && peer.passive !== null && !this.aborted && !this.bodyTooLarge) {
+      if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') peer.passive.failure(peer, 'timeout');
+      else if (!this.headWritten) peer.passive.failure(peer, 'tcp_failure');
+    }
     this.headPending = false; // a head received but not yet written is dropped with its response
+    if (this.bodyTooLarge) {
+      if (this.headWritten) {
+        this.res.close();
+        this.done();
+        return;
+      }
+      return this.fail(ERRORS.bodyTooLarge);
+    }
+    this.errorMessage = err.message;
     if (this.headWritten) {
       // Too late for an error response: cut the connection so the client sees a failure.
       this.res.close();
@@ -715,16 +773,34 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
 }
 
 /** A request body read from uWS, with backpressure: uWS pauses while undici is not draining. */
+/** The value of cookie `name` in a Cookie header, or null. */
+function cookieValue(header: string | undefined, name: string): string | null {
+  if (header === undefined) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return null;
+}
+
 class UwsBodyStream extends Readable {
   private paused = false;
   private ended = false;
+  /** Bytes received so far, and the cap set by limitRequestBody (-1: none). */
+  received = 0;
+  limit = -1;
 
-  constructor(private readonly res: uWS.HttpResponse) {
+  constructor(
+    private readonly res: uWS.HttpResponse,
+    private readonly owner: ProxyRequest,
+  ) {
     super({ highWaterMark: 256 * 1024 });
   }
 
   onChunk(chunk: ArrayBuffer, isLast: boolean): void {
     if (this.destroyed) return;
+    this.received += chunk.byteLength;
+    if (this.limit >= 0 && this.received > this.limit) return this.owner.onBodyTooLarge();
     if (chunk.byteLength > 0) {
       const copy = Buffer.allocUnsafe(chunk.byteLength);
       copy.set(new Uint8Array(chunk));

@@ -9,6 +9,8 @@ import { WebSocketProxy } from '../proxy/websocket.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { PluginStateStore } from '../plugins/chain.js';
+import { PeerRegistry } from '../upstream/balancer.js';
+import { startActiveChecks, type ActiveHealthChecker } from '../upstream/health.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
 
 /**
@@ -24,11 +26,13 @@ const logger = createLogger(settings.logLevel, settings.logFormat, { worker: set
 const accessLogOn = logger.isLevelEnabled('info');
 const pools = new PoolRegistry();
 const pluginState = new PluginStateStore();
+const peers = new PeerRegistry();
+let checkers: ActiveHealthChecker[] = [];
 let inFlightRef = 0;
 const metrics = new WorkerMetrics(() => inFlightRef);
 
 const state: ProxyState = {
-  snapshot: compile(config, { pools, pluginState, shared }),
+  snapshot: compile(config, { pools, pluginState, shared, peers }),
   port: settings.port,
   tls: false,
   maxHeaderBytes: settings.maxHeaderBytes,
@@ -61,6 +65,8 @@ const state: ProxyState = {
     if (draining && state.inFlight === 0) setTimeout(finishDrain, 50);
   },
 };
+
+checkers = startActiveChecks(state.snapshot.upstreamPeers);
 
 function handler(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
   new ProxyRequest(res, state).handle(req);
@@ -102,6 +108,7 @@ function finishDrain(): void {
   closeListener();
   // app.close() exists at runtime (untyped): closes the remaining keep-alive connections.
   (app as unknown as { close?: () => void }).close?.();
+  for (const c of checkers) c.stop();
   pools.closeAll().finally(() => {
     send({ type: 'closed' });
     port.close();
@@ -121,10 +128,13 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
       try {
-        const next = compile(m.config, { pools, pluginState, shared });
+        const next = compile(m.config, { pools, pluginState, shared, peers });
         state.snapshot = next;
         pools.retain(next.pools);
         pluginState.sweep();
+        peers.sweep();
+        for (const c of checkers) c.stop();
+        checkers = startActiveChecks(next.upstreamPeers);
         send({ type: 'swapped', hash: next.hash, seq: m.seq });
       } catch (err) {
         send({ type: 'swap-failed', seq: m.seq, message: (err as Error).message });

@@ -1,7 +1,8 @@
 import type { Pool } from 'undici';
 import type { Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
-import { ConsistentHash, LeastConnections, RoundRobin, type Balancer, type Peer } from '../upstream/balancer.js';
+import { ConsistentHash, LeastConnections, PeerRegistry, RoundRobin, type Balancer, type Peer } from '../upstream/balancer.js';
+import { ActiveHealthChecker, PassiveHealth, newHealth } from '../upstream/health.js';
 import type { PoolRegistry } from '../upstream/pool.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
 import { compileChains, consumerIndex, PluginStateStore } from '../plugins/chain.js';
@@ -17,25 +18,37 @@ export interface CompileContext {
   shared?: SharedArrayBuffer;
   /** Upstream TLS certificate verification (on by default). */
   tlsVerify?: boolean;
+  /** Peers carried across snapshots (health, in-flight counts); a fresh one when omitted. */
+  peers?: PeerRegistry;
 }
 
 function defaultPort(scheme: string): number {
   return scheme === 'https' ? 443 : 80;
 }
 
-function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: number, connectTimeout: number, ctx: CompileContext): Peer {
+function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: number, connectTimeout: number, upstream: Upstream | null, ctx: CompileContext, peers: PeerRegistry): Peer {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const origin = `${scheme}://${h}:${port}`;
-  return {
+  const pool = ctx.pools.get(origin, connectTimeout, ctx.tlsVerify ?? true);
+  const peer = peers.get(`${upstream?.name ?? ''}|${origin}|${connectTimeout}`, () => ({
     host,
     port,
     origin,
     hostHeader: port === defaultPort(scheme) ? h : `${h}:${port}`,
     weight,
-    pool: ctx.pools.get(origin, connectTimeout, ctx.tlsVerify ?? true),
+    pool,
     active: 0,
     healthy: true,
-  };
+    health: newHealth(),
+    passive: null,
+  }));
+  // This snapshot's settings (the previous snapshot's requests finish with the same peer).
+  peer.weight = weight;
+  peer.pool = pool;
+  const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
+  peer.passive = passive !== null && passive.enabled ? passive : null;
+  if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
+  return peer;
 }
 
 function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
@@ -49,15 +62,14 @@ function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
   }
 }
 
-function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext): ServiceRuntime {
+function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext, peers: PeerRegistry): ServiceRuntime {
   const scheme: 'http' | 'https' = service.protocol === 'https' || service.protocol === 'wss' ? 'https' : 'http';
   const upstream = upstreams.get(service.host) ?? null;
   let balancer: Balancer;
   if (upstream !== null) {
-    const peers = upstream.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.connect_timeout, ctx));
-    balancer = makeBalancer(upstream, peers);
+    balancer = makeBalancer(upstream, upstream.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.connect_timeout, upstream, ctx, peers)));
   } else {
-    balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, ctx)]);
+    balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, null, ctx, peers)]);
   }
   return { service, upstream, balancer, scheme, readTimeout: service.read_timeout, retries: service.retries };
 }
@@ -71,9 +83,11 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   const upstreams = new Map(config.upstreams.map((u) => [u.name, u]));
   const services = new Map<string, ServiceRuntime>();
   const serviceById = new Map<string, Service>();
+  const peers = ctx.peers ?? new PeerRegistry();
+  peers.begin();
   for (const s of config.services) {
     serviceById.set(s.id, s);
-    if (s.enabled) services.set(s.id, compileService(s, upstreams, ctx));
+    if (s.enabled) services.set(s.id, compileService(s, upstreams, ctx, peers));
   }
   const routes = config.routes.filter((r) => r.service === null || serviceById.get(r.service)?.enabled !== false);
   const router = createRouter(routes, serviceById);
@@ -91,5 +105,7 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   });
   const pools = new Set<Pool>();
   for (const s of services.values()) for (const p of s.balancer.peers) pools.add(p.pool);
-  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, consumers: consumerIndex(config), pools };
+  const upstreamPeers: Array<{ upstream: Upstream; peers: readonly Peer[] }> = [];
+  for (const s of services.values()) if (s.upstream !== null) upstreamPeers.push({ upstream: s.upstream, peers: s.balancer.peers });
+  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, consumers: consumerIndex(config), upstreamPeers, pools };
 }

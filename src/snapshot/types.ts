@@ -1,7 +1,7 @@
 import type { Pool } from 'undici';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
-import type { Balancer } from '../upstream/balancer.js';
+import type { Balancer, Peer } from '../upstream/balancer.js';
 import type { Chain } from '../plugins/chain.js';
 import type { ConsumerIndex } from '../plugins/types.js';
 
@@ -39,6 +39,8 @@ export interface Snapshot {
   routes: RouteRuntime[];
   services: ReadonlyMap<string, ServiceRuntime>;
   consumers: ConsumerIndex;
+  /** Upstreams with their peers, for the worker's active health checks. */
+  upstreamPeers: ReadonlyArray<{ upstream: Upstream; peers: readonly Peer[] }>;
   /** Every upstream pool this snapshot uses (the rest are closed after a swap). */
   pools: ReadonlySet<Pool>;
 }
