@@ -81,6 +81,8 @@ export interface PluginContext {
   addResponseHeader(name: string, value: string): void;
   /** Removes an upstream response header before the client sees it. */
   removeResponseHeader(name: string): void;
+  /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
+  hideConsumerGroups?: boolean;
 }
 
 /** What the log phase gets, after the response is finished. */

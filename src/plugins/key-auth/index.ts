@@ -40,8 +40,9 @@ export const keyAuth: PluginDefinition = {
     return {
       access(req) {
         if (req.method === 'OPTIONS' && !conf.run_on_preflight) return;
-        // Another auth plugin already authenticated a real consumer: with anonymous set, Kong skips.
-        if (req.consumer !== null && fallback !== null) return;
+        // Another auth plugin already authenticated a real consumer (a credential, not the
+        // anonymous fallback): with anonymous set, Kong skips (a logical OR of auth plugins).
+        if (req.credentialId !== null && fallback !== null) return;
         let key: string | undefined;
         let fromHeader: string | null = null;
         let fromQuery: string | null = null;
