@@ -12,14 +12,17 @@ const SCENARIOS = [
 
 export async function run() {
   const upstream = await startBenchUpstream();
-  const sluice = await startSluice(`_format_version: "3.0"
+  const yaml = `_format_version: "3.0"
 services:
   - name: bench
     url: ${upstream.url}
     routes:
       - name: bench
         paths: [/bench]
-`);
+`;
+  // Sluice twice: its own HTTP/1.1 upstream client (the default) and undici's Pool.
+  const sluice = await startSluice(yaml);
+  const sluiceUndici = await startSluice(yaml, { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
   const nginx = HAS_NGINX ? await startNginx(upstream.port) : null;
   const rows = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors']];
   const ratios = [];
@@ -29,19 +32,23 @@ services:
       const direct = await load(upstream.url + (upPath || '/'), { method: sc.method, body: sc.body, serverPids: [upstream.child.pid] });
       const viaNginx = nginx ? await load(nginx.url + (upPath || '/'), { method: sc.method, body: sc.body, serverPids: processTree(nginx.child.pid) }) : null;
       const viaSluice = await load(sluice.url + sc.path, { method: sc.method, body: sc.body, serverPids: [sluice.child.pid] });
+      const viaUndici = await load(sluiceUndici.url + sc.path, { method: sc.method, body: sc.body, serverPids: [sluiceUndici.child.pid] });
       const row = (target, r) => [sc.name, target, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)];
       rows.push(row('upstream direct', direct));
       if (viaNginx) rows.push(row('nginx 1 worker', viaNginx));
       rows.push(row('sluice 1 worker', viaSluice));
+      rows.push(row('sluice (undici client)', viaUndici));
       ratios.push([sc.name, 'sluice / direct req/s', fmt(viaSluice.rps / direct.rps, 2)]);
       if (viaNginx) {
         ratios.push([sc.name, 'sluice / nginx req/s (target ≥ 1.0)', fmt(viaSluice.rps / viaNginx.rps, 2)]);
         ratios.push([sc.name, 'sluice / nginx CPU µs per req (target ≤ 1.1)', fmt(viaSluice.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
         ratios.push([sc.name, 'sluice / nginx p99 (target ≤ 1.5)', fmt(viaSluice.p99 / viaNginx.p99, 2)]);
+        ratios.push([sc.name, 'sluice (undici client) / nginx CPU µs per req', fmt(viaUndici.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
       }
     }
   } finally {
     await stop(sluice.child);
+    await stop(sluiceUndici.child);
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
   }

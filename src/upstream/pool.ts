@@ -1,4 +1,12 @@
 import { Pool } from 'undici';
+import { H1Pool } from './h1/pool.js';
+
+/**
+ * Which client sends requests upstream: Sluice's own HTTP/1.1 client (src/upstream/h1, the
+ * default) or undici's Pool (`SLUICE_UPSTREAM_CLIENT=undici`). Both are driven through the same
+ * `dispatch(opts, handler)` / `close()` subset, so the rest of the code types them as undici's.
+ */
+const USE_UNDICI = process.env.SLUICE_UPSTREAM_CLIENT === 'undici';
 
 /**
  * undici connection pools, one per upstream origin (and connect timeout), kept alive and shared
@@ -11,6 +19,20 @@ export class PoolRegistry {
   get(origin: string, connectTimeout: number, tlsVerify: boolean): Pool {
     const key = origin + '|' + connectTimeout + '|' + (tlsVerify ? 1 : 0);
     let pool = this.pools.get(key);
+    if (pool === undefined && !USE_UNDICI) {
+      const h1 = new H1Pool(origin, {
+        connectTimeout,
+        rejectUnauthorized: tlsVerify,
+        keepAliveTimeout: 4_000,
+        keepAliveMaxTimeout: 60_000,
+        maxHeaderSize: 64 * 1024,
+        // Timeouts are set per request from the service (read_timeout).
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      pool = h1 as unknown as Pool;
+      this.pools.set(key, pool);
+    }
     if (pool === undefined) {
       pool = new Pool(origin, {
         connections: null,

@@ -1,0 +1,721 @@
+/**
+ * A purpose-built HTTP/1.1 upstream client: one pool of keep-alive sockets per origin, one
+ * request per socket at a time (no pipelining), exposing the subset of undici's Pool API the
+ * proxy uses (`dispatch` with the low-level handler, `close`), with undici's error codes.
+ *
+ * - Request head built into one string; a small Buffer body goes out in the same write, a
+ *   larger one in the same writev (cork); a Readable body is streamed with backpressure, with
+ *   Content-Length when given, else chunked encoding.
+ * - Responses are parsed by parser.ts over Buffers; plain TCP sockets read into one shared
+ *   buffer (`onread`), copied once into a right-sized Buffer the response pieces are sliced from.
+ * - Keep-alive: idle sockets reused LIFO, closed after `keepAliveTimeout` (or the server's
+ *   `Keep-Alive: timeout=N` minus 1 s). A request that fails on a reused socket before any byte
+ *   of response (the server closed it as we sent) is retried once on a fresh connection when its
+ *   body can be replayed.
+ * - Timeouts (connect, headers, body idle, keep-alive idle) are deadlines on the connection,
+ *   checked by one shared interval: no timer per request.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Readable } from 'node:stream';
+import { PState, ResponseParser, type ParserSink } from './parser.js';
+import { H1Error, abortedError, bodyTimeoutError, closedError, connectTimeoutError, headersTimeoutError, socketClosedError } from './errors.js';
+
+export interface H1DispatchOptions {
+  path: string;
+  method: string;
+  /** Flat [name, value, name, value, ...] list. */
+  headers?: string[] | null;
+  body?: Buffer | Uint8Array | string | Readable | null;
+  headersTimeout?: number | null;
+  bodyTimeout?: number | null;
+  idempotent?: boolean;
+}
+
+export interface H1Handler {
+  onConnect?(abort: (err?: Error) => void): void;
+  onHeaders?(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean;
+  onData?(chunk: Buffer): boolean;
+  onComplete?(trailers: Buffer[] | null): void;
+  onError?(err: Error): void;
+}
+
+export interface H1PoolOptions {
+  /** ms; 0 disables. Default 10 000. */
+  connectTimeout?: number;
+  /** TLS certificate verification for https origins. Default true. */
+  rejectUnauthorized?: boolean;
+  /** Idle keep-alive time of a socket when the server gives no hint (ms). Default 4 000. */
+  keepAliveTimeout?: number;
+  /** Upper bound for the server's Keep-Alive hint (ms). Default 60 000. */
+  keepAliveMaxTimeout?: number;
+  /** Largest response header section (and trailers). Default 64 KiB. */
+  maxHeaderSize?: number;
+  /** Default per-request timeouts (ms) when dispatch options give none; 0 disables. */
+  headersTimeout?: number;
+  bodyTimeout?: number;
+}
+
+// ---- deadlines: one interval for every connection of every pool -----------------------------
+
+const enum Deadline {
+  NONE = 0,
+  CONNECT = 1,
+  HEADERS = 2,
+  BODY = 3,
+  IDLE = 4,
+}
+
+const tracked = new Set<H1Conn>();
+let ticker: NodeJS.Timeout | null = null;
+let tickMs = 1000;
+
+function tick(): void {
+  const now = performance.now();
+  for (const c of tracked) if (c.deadline !== 0 && c.deadline <= now) c.onDeadline();
+}
+
+function startTicker(): void {
+  ticker = setInterval(tick, tickMs);
+  ticker.unref();
+}
+
+/** A timeout of `ms` is in use: the interval ticks often enough to honour it within ~10%. */
+function resolution(ms: number): void {
+  const r = Math.min(1000, Math.max(10, Math.floor(ms / 10)));
+  if (r >= tickMs) return;
+  tickMs = r;
+  if (ticker !== null) {
+    clearInterval(ticker);
+    startTicker();
+  }
+}
+
+function track(c: H1Conn): void {
+  tracked.add(c);
+  if (ticker === null) startTicker();
+}
+
+function untrack(c: H1Conn): void {
+  tracked.delete(c);
+  if (tracked.size === 0 && ticker !== null) {
+    clearInterval(ticker);
+    ticker = null;
+  }
+}
+
+// ---- sockets read into one shared buffer ------------------------------------------------------
+
+const READ_BUF = Buffer.allocUnsafe(64 * 1024);
+const EMPTY_BUF = Buffer.alloc(0);
+/** A Buffer body up to this size is copied behind the head: one write instead of a writev. */
+const CONCAT_LIMIT = 2 * 1024;
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
+
+function hasCrLf(s: string): boolean {
+  return s.indexOf('\n') !== -1 || s.indexOf('\r') !== -1;
+}
+
+/** One dispatched request: the handler's view (abort, resume) and what a retry needs. */
+class H1Request {
+  conn: H1Conn | null = null;
+  /** The request no longer owns a socket (completed, failed or aborted). */
+  done = false;
+  /** onError was called (at most once). */
+  errored = false;
+  retried = false;
+  readonly abort: (err?: Error) => void;
+  readonly resume: () => void;
+
+  constructor(
+    readonly pool: H1Pool,
+    readonly method: string,
+    readonly path: string,
+    readonly headers: string[] | null,
+    readonly body: Buffer | Readable | null,
+    readonly headersTimeout: number,
+    readonly bodyTimeout: number,
+    readonly handler: H1Handler,
+  ) {
+    this.abort = (err?: Error) => this.onAbort(err);
+    this.resume = () => this.conn?.resumeFor(this);
+  }
+
+  /**
+   * As undici: an abort after the response completed still reaches onError (once), which the
+   * proxy relies on to finish a request whose last bytes were still waiting for the client.
+   */
+  private onAbort(err?: Error): void {
+    if (this.errored) return;
+    this.errored = true;
+    if (!this.done) {
+      this.done = true;
+      const conn = this.conn;
+      this.conn = null;
+      if (conn !== null) {
+        conn.req = null;
+        conn.destroy();
+      }
+      if (this.body !== null && !Buffer.isBuffer(this.body)) (this.body as Readable).destroy();
+    }
+    this.handler.onError?.(err ?? abortedError());
+  }
+
+  get replayable(): boolean {
+    return this.body === null || Buffer.isBuffer(this.body);
+  }
+}
+
+/** Streams a Readable request body to the socket, with backpressure. */
+class BodyWriter {
+  written = 0;
+  finished = false;
+  private readonly onData = (chunk: Buffer | string): void => this.data(chunk);
+  private readonly onEnd = (): void => this.end();
+  private readonly onError = (err: Error): void => this.conn.fail(err);
+  private readonly onClose = (): void => {
+    if (!this.finished) this.conn.fail(new H1Error('request body stream closed before its end', 'UND_ERR_ABORTED'));
+  };
+
+  constructor(
+    private readonly conn: H1Conn,
+    private readonly stream: Readable,
+    private readonly chunked: boolean,
+    private readonly expected: number,
+  ) {
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', this.onError);
+    stream.on('close', this.onClose);
+  }
+
+  private data(c: Buffer | string): void {
+    const chunk = typeof c === 'string' ? Buffer.from(c) : c;
+    if (chunk.length === 0) return;
+    this.written += chunk.length;
+    const conn = this.conn;
+    if (this.expected >= 0 && this.written > this.expected) {
+      return conn.fail(new H1Error('Request body length does not match content-length header', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+    }
+    const socket = conn.socket;
+    let ok: boolean;
+    if (this.chunked) {
+      socket.cork();
+      socket.write(chunk.length.toString(16) + '\r\n', 'latin1');
+      socket.write(chunk);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else {
+      ok = socket.write(chunk);
+    }
+    conn.bodyProgress();
+    if (!ok) this.stream.pause();
+  }
+
+  drain(): void {
+    if (!this.finished) this.stream.resume();
+  }
+
+  private end(): void {
+    if (this.finished) return;
+    const conn = this.conn;
+    if (this.expected >= 0 && this.written !== this.expected) {
+      return conn.fail(new H1Error('Request body length does not match content-length header', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+    }
+    this.detach();
+    if (this.chunked) conn.socket.write('0\r\n\r\n', 'latin1');
+    conn.bodyWritten();
+  }
+
+  detach(): void {
+    this.finished = true;
+    const s = this.stream;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('error', this.onError);
+    s.off('close', this.onClose);
+  }
+
+  /** Stops sending (the request failed or the response ended first). */
+  abandon(): void {
+    if (this.finished) return;
+    this.detach();
+    this.stream.on('error', noop);
+    this.stream.destroy();
+  }
+}
+
+function noop(): void {}
+
+/** One upstream socket. It is the parser's sink and serves one request at a time. */
+class H1Conn implements ParserSink {
+  readonly socket: net.Socket;
+  readonly parser: ResponseParser;
+  req: H1Request | null = null;
+  connected = false;
+  closed = false;
+  /** Requests written on this socket (> 1: the socket was reused). */
+  served = 0;
+  deadline = 0;
+  kind = Deadline.NONE;
+  paused = false;
+  eof = false;
+  leftover: Buffer | null = null;
+  writer: BodyWriter | null = null;
+  trailers: Buffer[] | null = null;
+  /** Index in the pool's idle stack, -1 when busy. */
+  idleIndex = -1;
+
+  constructor(readonly pool: H1Pool) {
+    this.parser = new ResponseParser(this, pool.maxHeaderSize);
+    const o = pool.options;
+    if (pool.secure) {
+      const socket = tls.connect({
+        host: pool.host,
+        port: pool.port,
+        servername: net.isIP(pool.host) === 0 ? pool.host : undefined,
+        rejectUnauthorized: o.rejectUnauthorized,
+        ALPNProtocols: ['http/1.1'],
+      });
+      socket.on('secureConnect', () => this.onSocketConnect());
+      socket.on('data', (buf: Buffer) => this.onBytes(buf));
+      this.socket = socket;
+    } else {
+      this.socket = net.connect({
+        host: pool.host,
+        port: pool.port,
+        onread: {
+          buffer: READ_BUF,
+          callback: (n: number): boolean => {
+            const b = Buffer.allocUnsafe(n);
+            READ_BUF.copy(b, 0, 0, n);
+            this.onBytes(b);
+            return true;
+          },
+        },
+      });
+      this.socket.on('connect', () => this.onSocketConnect());
+    }
+    const socket = this.socket;
+    socket.setNoDelay(true);
+    socket.on('error', (err: Error) => this.fail(err));
+    socket.on('end', () => this.onEof());
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.writer?.drain());
+    track(this);
+    if (o.connectTimeout > 0) {
+      resolution(o.connectTimeout);
+      this.setDeadline(Deadline.CONNECT, o.connectTimeout);
+    }
+  }
+
+  private setDeadline(kind: Deadline, ms: number): void {
+    this.kind = kind;
+    this.deadline = ms > 0 ? performance.now() + ms : 0;
+  }
+
+  /** Takes `req` (the socket is connected and idle, or connecting). */
+  start(req: H1Request): void {
+    this.req = req;
+    req.conn = this;
+    this.parser.reset(req.method === 'HEAD');
+    this.trailers = null;
+    if (this.connected) this.writeRequest(req);
+  }
+
+  private onSocketConnect(): void {
+    this.connected = true;
+    this.setDeadline(Deadline.NONE, 0);
+    const req = this.req;
+    if (req !== null) this.writeRequest(req);
+    else this.pool.release(this); // its request went away while connecting
+  }
+
+  private writeRequest(req: H1Request): void {
+    this.served++;
+    const pool = this.pool;
+    const headers = req.headers;
+    let head = req.method + ' ' + req.path + ' HTTP/1.1\r\n';
+    let hasHost = false;
+    let length = -1;
+    let chunkedGiven = false;
+    if (headers !== null) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = headers[i]!;
+        const value = headers[i + 1]!;
+        if (hasCrLf(value) || hasCrLf(name)) return this.fail(new H1Error('invalid ' + name + ' header', 'UND_ERR_INVALID_ARG'));
+        const n = name.length;
+        if (n === 4 && name.toLowerCase() === 'host') hasHost = true;
+        else if (n === 14 && name.toLowerCase() === 'content-length') length = Number(value);
+        else if (n === 17 && name.toLowerCase() === 'transfer-encoding') chunkedGiven = true;
+        head += name + ': ' + value + '\r\n';
+      }
+    }
+    if (!hasHost) head += 'host: ' + pool.hostHeader + '\r\n';
+    const body = req.body;
+    const socket = this.socket;
+    this.setDeadline(Deadline.HEADERS, req.headersTimeout);
+    if (body === null) {
+      if (length === -1 && BODY_METHODS.has(req.method)) head += 'content-length: 0\r\n';
+      socket.write(head + '\r\n', 'latin1');
+    } else if (Buffer.isBuffer(body)) {
+      if (length === -1) head += 'content-length: ' + body.length + '\r\n';
+      else if (length !== body.length) {
+        return this.fail(new H1Error('Request body length does not match content-length header', 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH'));
+      }
+      head += '\r\n';
+      if (body.length <= CONCAT_LIMIT) {
+        const out = Buffer.allocUnsafe(head.length + body.length);
+        out.write(head, 0, 'latin1');
+        body.copy(out, head.length);
+        socket.write(out);
+      } else {
+        socket.cork();
+        socket.write(head, 'latin1');
+        socket.write(body);
+        socket.uncork();
+      }
+    } else {
+      const chunked = length === -1;
+      if (chunked && !chunkedGiven) head += 'transfer-encoding: chunked\r\n';
+      socket.write(head + '\r\n', 'latin1');
+      this.writer = new BodyWriter(this, body, chunked, length);
+    }
+  }
+
+  /** A body chunk went out: the headers timeout counts from the last one (as undici). */
+  bodyProgress(): void {
+    if (this.kind === Deadline.HEADERS) this.setDeadline(Deadline.HEADERS, this.req?.headersTimeout ?? 0);
+  }
+
+  bodyWritten(): void {
+    this.writer = null;
+    this.bodyProgress();
+  }
+
+  // ---- response -------------------------------------------------------------------------------
+
+  private onBytes(buf: Buffer): void {
+    if (this.req === null) {
+      // Bytes on an idle socket (or after an abort): nothing may be read from it any more.
+      this.destroy();
+      return;
+    }
+    if (this.paused) {
+      this.leftover = this.leftover === null ? buf : Buffer.concat([this.leftover, buf]);
+      return;
+    }
+    this.feed(buf);
+  }
+
+  private feed(buf: Buffer): void {
+    const req = this.req!;
+    let r: number;
+    try {
+      r = this.parser.execute(buf, 0);
+    } catch (err) {
+      // A handler threw: the request is over.
+      return this.fail(err as Error);
+    }
+    if (req.done || this.req !== req) return;
+    if (r < 0) return this.fail(this.parser.error!);
+    if (this.parser.state === PState.DONE) return this.complete(r < buf.length);
+    if (this.parser.paused) {
+      this.paused = true;
+      this.leftover = r < buf.length ? buf.subarray(r) : null;
+      this.setDeadline(Deadline.NONE, 0);
+      if (!this.eof) this.socket.pause();
+    }
+  }
+
+  onParserHead(status: number, statusText: string, headers: Buffer[]): boolean {
+    const req = this.req;
+    if (req === null || req.done) return false;
+    this.setDeadline(Deadline.BODY, req.bodyTimeout);
+    const h = req.handler;
+    return h.onHeaders === undefined ? true : h.onHeaders(status, headers, req.resume, statusText) !== false;
+  }
+
+  onParserBody(chunk: Buffer): boolean {
+    const req = this.req;
+    if (req === null || req.done) return false;
+    if (req.bodyTimeout > 0) this.deadline = performance.now() + req.bodyTimeout;
+    const h = req.handler;
+    return h.onData === undefined ? true : h.onData(chunk) !== false;
+  }
+
+  onParserEnd(trailers: Buffer[]): void {
+    this.trailers = trailers;
+  }
+
+  /** The response is complete: the socket goes back to the pool (or closes), then the handler hears. */
+  private complete(extraBytes: boolean): void {
+    const req = this.req!;
+    this.req = null;
+    req.conn = null;
+    req.done = true;
+    const reusable = this.parser.keepAlive && !extraBytes && !this.eof && this.writer === null && !this.pool.closed;
+    if (this.writer !== null) this.writer.abandon();
+    if (reusable) this.pool.release(this);
+    else this.destroy();
+    const trailers = this.trailers;
+    this.trailers = null;
+    req.handler.onComplete?.(trailers);
+  }
+
+  resumeFor(req: H1Request): void {
+    if (this.req !== req || req.done || !this.paused) return;
+    this.paused = false;
+    this.setDeadline(Deadline.BODY, req.bodyTimeout);
+    const left = this.leftover;
+    this.leftover = null;
+    this.feed(left ?? EMPTY_BUF);
+    if (this.req !== req || req.done || this.paused) return;
+    if (this.eof) this.finishEof();
+    else this.socket.resume();
+  }
+
+  private onEof(): void {
+    if (this.eof) return;
+    this.eof = true;
+    if (this.req === null) return this.destroy(); // an idle socket the server closed
+    if (this.paused) return; // data still queued: seen when the handler resumes
+    this.finishEof();
+  }
+
+  private onClose(): void {
+    if (this.req !== null && this.paused && !this.eof) {
+      this.eof = true;
+      return;
+    }
+    if (this.req !== null && !this.paused) {
+      this.eof = true;
+      return this.finishEof();
+    }
+    if (this.req === null) this.destroy();
+  }
+
+  private finishEof(): void {
+    const req = this.req;
+    if (req === null) return;
+    try {
+      if (this.parser.finish()) return this.complete(false);
+    } catch (err) {
+      return this.fail(err as Error);
+    }
+    this.fail(socketClosedError());
+  }
+
+  onDeadline(): void {
+    const kind = this.kind;
+    this.deadline = 0;
+    this.kind = Deadline.NONE;
+    if (kind === Deadline.IDLE) return this.destroy();
+    if (kind === Deadline.CONNECT) return this.fail(connectTimeoutError());
+    if (kind === Deadline.HEADERS) return this.fail(headersTimeoutError());
+    if (kind === Deadline.BODY) return this.fail(bodyTimeoutError());
+  }
+
+  /** The socket failed (or must be dropped): the request gets the error, or a retry. */
+  fail(err: Error): void {
+    const req = this.req;
+    this.req = null;
+    const received = this.parser.received;
+    this.destroy();
+    if (req === null || req.done) return;
+    req.conn = null;
+    const code = (err as { code?: string }).code;
+    if (
+      this.served > 1 &&
+      received === 0 &&
+      !req.retried &&
+      req.replayable &&
+      !this.pool.closed &&
+      (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET')
+    ) {
+      // The server closed the kept-alive socket as we sent: nothing was processed, send again.
+      req.retried = true;
+      this.pool.assign(req, true);
+      return;
+    }
+    req.done = true;
+    req.errored = true;
+    if (req.body !== null && !Buffer.isBuffer(req.body)) (req.body as Readable).destroy();
+    req.handler.onError?.(err);
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.deadline = 0;
+    untrack(this);
+    if (this.writer !== null) {
+      this.writer.abandon();
+      this.writer = null;
+    }
+    this.pool.forget(this);
+    this.socket.destroy();
+  }
+
+  /** Idle and usable for a new request. */
+  markIdle(ms: number): void {
+    this.paused = false;
+    this.leftover = null;
+    this.setDeadline(Deadline.IDLE, ms);
+  }
+}
+
+/** Keep-alive sockets to one origin; `dispatch`/`close` as undici's Pool. */
+export class H1Pool {
+  readonly host: string;
+  readonly port: number;
+  readonly secure: boolean;
+  readonly hostHeader: string;
+  readonly maxHeaderSize: number;
+  readonly options: Required<H1PoolOptions>;
+  closed = false;
+  private readonly idle: H1Conn[] = [];
+  private open = 0;
+  private closing: (() => void) | null = null;
+  private closePromise: Promise<void> | null = null;
+
+  constructor(origin: string | URL, options: H1PoolOptions = {}) {
+    const url = typeof origin === 'string' ? new URL(origin) : origin;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new H1Error('invalid origin ' + url.href, 'UND_ERR_INVALID_ARG');
+    this.secure = url.protocol === 'https:';
+    const hostname = url.hostname;
+    this.host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+    this.port = url.port === '' ? (this.secure ? 443 : 80) : Number(url.port);
+    this.hostHeader = url.host;
+    this.options = {
+      connectTimeout: options.connectTimeout ?? 10_000,
+      rejectUnauthorized: options.rejectUnauthorized ?? true,
+      keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
+      keepAliveMaxTimeout: options.keepAliveMaxTimeout ?? 60_000,
+      maxHeaderSize: options.maxHeaderSize ?? 64 * 1024,
+      headersTimeout: options.headersTimeout ?? 300_000,
+      bodyTimeout: options.bodyTimeout ?? 300_000,
+    };
+    this.maxHeaderSize = this.options.maxHeaderSize;
+  }
+
+  /** Sockets currently open (idle or busy). */
+  get connections(): number {
+    return this.open;
+  }
+
+  get idleConnections(): number {
+    return this.idle.length;
+  }
+
+  dispatch(opts: H1DispatchOptions, handler: H1Handler): boolean {
+    if (this.closed) {
+      handler.onError?.(closedError());
+      return false;
+    }
+    if (opts.method === 'CONNECT' || opts.method === 'UPGRADE') {
+      handler.onError?.(new H1Error(opts.method + ' is not supported by this client', 'UND_ERR_INVALID_ARG'));
+      return false;
+    }
+    let body = opts.body ?? null;
+    if (body !== null && !Buffer.isBuffer(body)) {
+      if (typeof body === 'string') body = Buffer.from(body);
+      else if (body instanceof Uint8Array) body = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    }
+    const o = this.options;
+    const ht = opts.headersTimeout ?? o.headersTimeout;
+    const bt = opts.bodyTimeout ?? o.bodyTimeout;
+    if (ht > 0) resolution(ht);
+    if (bt > 0) resolution(bt);
+    const req = new H1Request(this, opts.method, opts.path, opts.headers ?? null, body as Buffer | Readable | null, ht, bt, handler);
+    try {
+      handler.onConnect?.(req.abort);
+    } catch (err) {
+      req.abort(err as Error);
+      return true;
+    }
+    if (req.done) return true;
+    this.assign(req, false);
+    return true;
+  }
+
+  /** Gives `req` a socket: the most recently idle one (LIFO), or a new one. */
+  assign(req: H1Request, fresh: boolean): void {
+    const idle = this.idle;
+    if (!fresh) {
+      while (idle.length > 0) {
+        const c = idle.pop()!;
+        c.idleIndex = -1;
+        if (c.closed || c.eof || c.socket.destroyed) {
+          c.destroy();
+          continue;
+        }
+        c.deadline = 0;
+        c.kind = Deadline.NONE;
+        c.start(req);
+        return;
+      }
+    }
+    this.open++;
+    const c = new H1Conn(this);
+    c.start(req);
+  }
+
+  /** A socket finished its request cleanly and may be reused. */
+  release(c: H1Conn): void {
+    if (this.closed) return c.destroy();
+    const hint = c.parser.keepAliveHint;
+    const o = this.options;
+    const ms = hint > 0 ? Math.min(hint - 1000, o.keepAliveMaxTimeout) : o.keepAliveTimeout;
+    if (ms <= 0) return c.destroy();
+    resolution(ms);
+    c.markIdle(ms);
+    c.idleIndex = this.idle.length;
+    this.idle.push(c);
+  }
+
+  /** A socket is gone. */
+  forget(c: H1Conn): void {
+    if (c.idleIndex !== -1) {
+      const i = this.idle.indexOf(c);
+      if (i !== -1) {
+        this.idle.splice(i, 1);
+        for (let k = i; k < this.idle.length; k++) this.idle[k]!.idleIndex = k;
+      }
+      c.idleIndex = -1;
+    }
+    this.open--;
+    if (this.open === 0 && this.closing !== null) {
+      const resolve = this.closing;
+      this.closing = null;
+      resolve();
+    }
+  }
+
+  /** Stops taking requests; resolves when the in-flight ones are done and every socket is closed. */
+  close(): Promise<void> {
+    if (this.closePromise !== null) return this.closePromise;
+    this.closed = true;
+    this.closePromise = new Promise<void>((resolve) => {
+      this.closing = resolve;
+    });
+    const idle = this.idle.splice(0);
+    for (const c of idle) {
+      c.idleIndex = -1;
+      c.destroy();
+    }
+    if (this.open === 0 && this.closing !== null) {
+      const resolve = this.closing;
+      this.closing = null;
+      resolve();
+    }
+    return this.closePromise;
+  }
+
+  /** Closes every socket now; in-flight requests fail. */
+  destroy(): Promise<void> {
+    const p = this.close();
+    for (const c of [...tracked]) if (c.pool === this) c.fail(closedError());
+    return p;
+  }
+}
