@@ -80,6 +80,7 @@ export function validateDocument(root: Obj): ValidateResult {
     for (const ptr of secretSink) secretPaths.push([...path, 'config', ...pointerToPath(ptr, plugin.config)]);
     secretSink = [];
     if (!ok) issues.push(...ajvIssues(v.errors ?? [], plugin.config, [...path, 'config']));
+    else if (def.check) for (const p of def.check(plugin.config)) issues.push(err([...path, 'config', ...p.path], `${formatPath([...path, 'config', ...p.path])} ${p.message}`));
   }
   return { issues, secretPaths };
 }

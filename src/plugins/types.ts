@@ -13,7 +13,18 @@ export interface PluginDefinition {
   schema: Record<string, unknown>;
   /** True for authentication plugins (they may set the consumer; see PluginContext.authenticate). */
   authenticates?: boolean;
+  /**
+   * Cross-field rules a JSON Schema says badly (Kong's entity checks, regex safety), run by
+   * validation once the schema passed, on `config` with defaults filled in. Returns each problem
+   * with its path inside `config` (reported as FILE:LINE:COL); empty when fine.
+   */
+  check?(config: Record<string, unknown>): PluginConfigProblem[];
   create(instance: PluginInstance, ctx: PluginCreateContext): PluginHandlers;
+}
+
+export interface PluginConfigProblem {
+  path: Array<string | number>;
+  message: string;
 }
 
 export interface PluginCreateContext {
@@ -81,6 +92,12 @@ export interface PluginContext {
   addResponseHeader(name: string, value: string): void;
   /** Removes an upstream response header before the client sees it. */
   removeResponseHeader(name: string): void;
+  /**
+   * Caps a streamed request body (chunked, no Content-Length) at `maxBytes`: the proxy counts
+   * bytes as they arrive and answers 413 when the cap is passed (request-size-limiting). Absent
+   * where there is no body to stream (WebSocket upgrades).
+   */
+  limitRequestBody?(maxBytes: number): void;
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
   hideConsumerGroups?: boolean;
 }

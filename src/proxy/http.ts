@@ -323,6 +323,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
 
   /** A declared request body that nobody will read: the connection must close after our answer. */
   private hasUnreadBody(): boolean {
+    if (this.bodyTooLarge) return true;
     const h = this.headers;
     const declared = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
     return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
