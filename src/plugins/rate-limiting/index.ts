@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import type { PluginConfigProblem, PluginContext, PluginDefinition, PluginResponse } from '../types.js';
+import { pluginSchema } from '../schema.js';
+import { hash32 } from '../shared-memory.js';
+import { PERIODS, windowBounds } from './windows.js';
+import { countLocal, counterTable } from './local.js';
+import { redisClient, warn, type CountingRedis, type RedisSettings } from './redis.js';
+
+interface RedisConf {
+  host: string | null;
+  port: number;
+  timeout: number;
+  username: string | null;
+  password: string | null;
+  database: number;
+  ssl: boolean;
+  ssl_verify: boolean;
+  server_name: string | null;
+}
+
+interface Conf {
+  second: number | null;
+  minute: number | null;
+  hour: number | null;
+  day: number | null;
+  month: number | null;
+  year: number | null;
+  limit_by: 'consumer' | 'credential' | 'ip' | 'service' | 'header' | 'path';
+  header_name: string | null;
+  path: string | null;
+  policy: 'local' | 'redis';
+  fault_tolerant: boolean;
+  hide_client_headers: boolean;
+  error_code: number;
+  error_message: string;
+  redis: RedisConf;
+  redis_host?: string | null;
+  redis_port?: number | null;
+  redis_timeout?: number | null;
+  redis_username?: string | null;
+  redis_password?: string | null;
+  redis_database?: number | null;
+  redis_ssl?: boolean | null;
+  redis_ssl_verify?: boolean | null;
+  redis_server_name?: string | null;
+}
+
+const TITLE = ['Second', 'Minute', 'Hour', 'Day', 'Month', 'Year'];
+const LIMIT_HEADER = TITLE.map((t) => `X-RateLimit-Limit-${t}`);
+const REMAINING_HEADER = TITLE.map((t) => `X-RateLimit-Remaining-${t}`);
+const INTERNAL: PluginResponse = { status: 500, message: 'An unexpected error occurred' };
+
+/** Kong 3.8 moved redis_* under `redis`; both are accepted, a set redis_* field wins. */
+export function redisSettings(c: Conf): RedisSettings | null {
+  const r = c.redis;
+  const host = c.redis_host ?? r.host;
+  if (host === null || host === undefined) return null;
+  return {
+    host,
+    port: c.redis_port ?? r.port,
+    timeout: c.redis_timeout ?? r.timeout,
+    username: c.redis_username ?? r.username,
+    password: c.redis_password ?? r.password,
+    database: c.redis_database ?? r.database,
+    ssl: c.redis_ssl ?? r.ssl,
+    sslVerify: c.redis_ssl_verify ?? r.ssl_verify,
+    serverName: c.redis_server_name ?? r.server_name,
+  };
+}
+
+function check(config: Record<string, unknown>): PluginConfigProblem[] {
+  const c = config as unknown as Conf;
+  const out: PluginConfigProblem[] = [];
+  const set = PERIODS.filter((p) => typeof c[p] === 'number');
+  if (set.length === 0) out.push({ path: [], message: 'must set at least one limit: second, minute, hour, day, month or year' });
+  for (let i = 0; i < PERIODS.length; i++) {
+    const lower = c[PERIODS[i]!];
+    if (typeof lower !== 'number') continue;
+    for (let j = i + 1; j < PERIODS.length; j++) {
+      const upper = c[PERIODS[j]!];
+      if (typeof upper === 'number' && upper < lower) {
+        out.push({ path: [PERIODS[j]!], message: `the limit for ${PERIODS[j]} (${upper}) cannot be lower than the limit for ${PERIODS[i]} (${lower})` });
+      }
+    }
+  }
+  if (c.limit_by === 'header' && (c.header_name ?? null) === null) out.push({ path: ['header_name'], message: 'is required when limit_by is header' });
+  if (c.limit_by === 'path' && (c.path ?? null) === null) out.push({ path: ['path'], message: 'is required when limit_by is path' });
+  if (c.policy === 'redis' && redisSettings(c) === null) out.push({ path: ['redis', 'host'], message: 'is required when policy is redis (or redis_host)' });
+  return out;
+}
+
+/**
+ * rate-limiting (Kong priority 910). Fixed windows as Kong (UTC second … year). `policy: local`
+ * counts in the node-wide shared memory, so every worker thread sees one count; `policy: redis`
+ * counts in Redis with one atomic script call per request, shared by every node.
+ */
+export const rateLimiting: PluginDefinition = {
+  name: 'rate-limiting',
+  priority: 910,
+  schema: pluginSchema('rate-limiting'),
+  check,
+  create(instance, ctx) {
+    const conf = instance.config as unknown as Conf;
+    const periods: number[] = [];
+    const limits: number[] = [];
+    for (let i = 0; i < PERIODS.length; i++) {
+      const v = conf[PERIODS[i]!];
+      if (typeof v === 'number') {
+        periods.push(i);
+        limits.push(v);
+      }
+    }
+    const n = periods.length;
+    // Identity of the counters: this instance and its configuration. Same config after a reload
+    // → same counters; a changed config starts from zero.
+    const identity = createHash('sha256').update(instance.id + '\u0000' + JSON.stringify(conf)).digest('hex');
+    const seedA = hash32(identity, 1);
+    const seedB = hash32(identity, 2);
+    const keyPrefix = `ratelimit:${identity.slice(0, 24)}:`;
+    const headerName = conf.header_name?.toLowerCase() ?? '';
+    const limitBy = conf.limit_by;
+    const hide = conf.hide_client_headers;
+    const limitText = limits.map(String);
+    const error = conf.error_message;
+    const code = conf.error_code;
+
+    const identifier = (req: PluginContext): string => {
+      switch (limitBy) {
+        case 'consumer':
+          return req.consumer?.id ?? req.credentialId ?? req.clientIp;
+        case 'credential':
+          return req.credentialId ?? req.clientIp;
+        case 'service':
+          return req.service?.id ?? req.clientIp;
+        case 'header':
+          return req.headers[headerName] ?? req.clientIp;
+        case 'path':
+          return req.path === conf.path ? req.path : req.clientIp;
+        default:
+          return req.clientIp;
+      }
+    };
+
+    // Scratch arrays reused by every request (access is synchronous for policy local).
+    const starts = new Array<number>(n).fill(0);
+    const ends = new Array<number>(n).fill(0);
+    const counts = new Array<number>(n).fill(0);
+    const entries = new Array<number>(n).fill(0);
+    const bounds: [number, number] = [0, 0];
+
+    /** Headers and the verdict from the counts (usage including this request) — Kong's rules. */
+    const finish = (req: PluginContext, now: number, cnt: readonly number[], en: readonly number[], stop: number): PluginResponse | undefined => {
+      let reset = 1;
+      if (!hide || stop >= 0) {
+        let limit = 0;
+        let remaining = Infinity;
+        let window = -1;
+        for (let i = 0; i < n; i++) {
+          // A rejected request was taken back out: others' remaining are one higher.
+          const rem = Math.max(0, limits[i]! - cnt[i]! + (stop >= 0 && i !== stop ? 1 : 0));
+          if (window < 0 || rem < remaining || (rem === remaining && periods[i]! > periods[window]!)) {
+            limit = limits[i]!;
+            remaining = rem;
+            window = i;
+          }
+          if (!hide) {
+            req.addResponseHeader(LIMIT_HEADER[periods[i]!]!, limitText[i]!);
+            req.addResponseHeader(REMAINING_HEADER[periods[i]!]!, String(rem));
+          }
+        }
+        reset = Math.max(1, Math.ceil((en[window]! - now) / 1000));
+        if (!hide) {
+          req.addResponseHeader('RateLimit-Limit', String(limit));
+          req.addResponseHeader('RateLimit-Remaining', String(remaining));
+          req.addResponseHeader('RateLimit-Reset', String(reset));
+        }
+      }
+      if (stop < 0) return undefined;
+      return { status: code, message: error, headers: { 'Retry-After': String(reset) } };
+    };
+
+    if (conf.policy === 'local') {
+      const table = counterTable(ctx.shared);
+      return {
+        access(req) {
+          const now = Date.now();
+          for (let i = 0; i < n; i++) {
+            windowBounds(periods[i]!, now, bounds);
+            starts[i] = bounds[0];
+            ends[i] = bounds[1];
+          }
+          const stop = countLocal(table, seedA, seedB, identifier(req), periods, limits, starts, ends, now, counts, entries);
+          return finish(req, now, counts, ends, stop);
+        },
+      };
+    }
+
+    const settings = redisSettings(conf)!;
+    const clientKey = `rate-limiting:redis:${settings.host}:${settings.port}:${settings.database}:${settings.username ?? ''}:${settings.ssl}:${createHash('sha256').update(settings.password ?? '').digest('hex').slice(0, 16)}`;
+    const holder = ctx.state<{ client: CountingRedis | null }>(clientKey, () => ({ client: null }));
+    const faultTolerant = conf.fault_tolerant;
+    let lastWarn = 0;
+    return {
+      access(req) {
+        const now = Date.now();
+        const id = identifier(req);
+        const en = new Array<number>(n);
+        const args: Array<string | number> = [];
+        for (let i = 0; i < n; i++) {
+          windowBounds(periods[i]!, now, bounds);
+          en[i] = bounds[1];
+          args.push(keyPrefix + id + ':' + bounds[0] + ':' + PERIODS[periods[i]!]);
+        }
+        for (let i = 0; i < n; i++) args.push(Math.max(1, en[i]! - now + 1000));
+        for (let i = 0; i < n; i++) args.push(limits[i]!);
+        holder.client ??= redisClient(settings);
+        return holder.client.sluiceRateLimit(n, ...args).then(
+          (cnt) => {
+            let stop = -1;
+            for (let i = 0; i < n; i++) if (cnt[i]! > limits[i]!) stop = i;
+            return finish(req, now, cnt, en, stop);
+          },
+          (err: Error) => {
+            if (now - lastWarn >= 10_000) {
+              lastWarn = now;
+              warn(faultTolerant ? 'redis unavailable: request let through (fault_tolerant)' : 'redis unavailable: answering 500', { redis: `${settings.host}:${settings.port}`, error: err.message });
+            }
+            return faultTolerant ? undefined : INTERNAL;
+          },
+        );
+      },
+    };
+  },
+};
