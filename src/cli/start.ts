@@ -9,6 +9,7 @@ SIGTERM/SIGINT drain in-flight requests, then exit 0.
 Options (flag, then environment, then default):
   -c, --config FILE        SLUICE_CONFIG          ./gateway.yaml
   --proxy-listen H:P       SLUICE_PROXY_LISTEN    0.0.0.0:8000
+  --proxy-listen-tls H:P   SLUICE_PROXY_LISTEN_TLS 0.0.0.0:8443 (only while certificates are configured)
   --admin-listen H:P|off   SLUICE_ADMIN_LISTEN    127.0.0.1:8001
   --workers N              SLUICE_WORKERS         number of CPUs
   --log-level LEVEL        SLUICE_LOG_LEVEL       info
@@ -26,6 +27,7 @@ export async function run(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         'proxy-listen': { type: 'string' },
+        'proxy-listen-tls': { type: 'string' },
         'admin-listen': { type: 'string' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },

@@ -202,7 +202,8 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       port: state.port,
       path,
       headers: h,
-      sni: null,
+      // uWS does not expose the TLS server name per request: on TLS the Host is the SNI.
+      sni: state.tls ? stripPort(h.host ?? '').toLowerCase() : null,
       upgrade: false,
     };
     const match = this.snapshot.router.match(input);

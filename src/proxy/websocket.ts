@@ -161,7 +161,6 @@ export interface WsUserData {
 /** One per worker: the uWS `ws` behaviour, the open connections, shutdown. */
 export class WebSocketProxy {
   readonly open = new Set<WsConnection>();
-  readonly metrics: WebSocketMetrics;
   /** Set by the plugin engine (access phase for upgrade requests); null = no plugins. */
   access: WsAccessHook | null = null;
   closing = false;
@@ -171,9 +170,9 @@ export class WebSocketProxy {
     readonly requestMetrics: WorkerMetrics,
     /** Access log destination, or null when access lines are off. */
     readonly logger: Logger | null,
-  ) {
-    this.metrics = new WebSocketMetrics(requestMetrics.registry, () => this.open.size);
-  }
+    /** The worker's WebSocket metrics (one set per worker, shared by its listeners). */
+    readonly metrics: WebSocketMetrics,
+  ) {}
 
   get count(): number {
     return this.open.size;
@@ -287,7 +286,7 @@ export class WsConnection {
     if (path === null) return this.fail(ERRORS.badPath);
     this.path = path;
     const h = this.headers;
-    const input: MatchInput = { method: this.method, host: h.host ?? '', port: state.port, path, headers: h, sni: null, upgrade: true };
+    const input: MatchInput = { method: this.method, host: h.host ?? '', port: state.port, path, headers: h, sni: state.tls ? stripPort(h.host ?? '').toLowerCase() : null, upgrade: true };
     const match = this.snapshot.router.match(input);
     if (match === null) return this.fail(ERRORS.noRoute);
     this.match = match;

@@ -34,7 +34,7 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
   const registry = new client.Registry();
   const workers = new WorkerGroup(
     settings.workers,
-    { host: settings.proxyHost, port: settings.proxyPort, maxHeaderBytes: settings.maxHeaderBytes, logLevel: settings.logLevel, logFormat: settings.logFormat },
+    { host: settings.proxyHost, port: settings.proxyPort, tlsHost: settings.tlsHost, tlsPort: settings.tlsPort, maxHeaderBytes: settings.maxHeaderBytes, logLevel: settings.logLevel, logFormat: settings.logFormat },
     result.config,
     logger,
   );

@@ -6,6 +6,9 @@ export interface WorkerSettings {
   index: number;
   host: string;
   port: number;
+  /** TLS listener (served only while the configuration has certificates). */
+  tlsHost: string;
+  tlsPort: number;
   maxHeaderBytes: number;
   logLevel: string;
   logFormat: LogFormat;

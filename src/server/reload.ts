@@ -1,3 +1,4 @@
+import { realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Config, Diagnostic, LoadResult } from '../config/types.js';
@@ -36,6 +37,8 @@ export class ConfigManager {
   private watchedDirs = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<ReloadOutcome> | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private signatures = new Map<string, string>();
   private again = false;
 
   constructor(
@@ -44,6 +47,7 @@ export class ConfigManager {
     private readonly apply: (config: Config) => void,
     private readonly logger: Logger,
     private readonly debounceMs = 100,
+    private readonly pollMs = 1000,
   ) {
     this.current = initial;
   }
@@ -114,7 +118,33 @@ export class ConfigManager {
     });
     this.watcher.on('error', (err) => this.logger.warn({ err: String(err) }, 'file watcher error'));
     this.updateWatches();
+    // A safety net under the watcher: file-system events can be missed (a busy machine, network
+    // or overlay file systems, a symlink swap the watcher does not follow); a cheap stat of each
+    // watched file once a second catches any change they missed.
+    this.signatures = this.fileSignatures();
+    this.poller = setInterval(() => {
+      const now = this.fileSignatures();
+      let changed = now.size !== this.signatures.size;
+      for (const [f, sig] of now) if (this.signatures.get(f) !== sig) changed = true;
+      this.signatures = now;
+      if (changed) this.schedule();
+    }, this.pollMs);
+    this.poller.unref();
     return ready;
+  }
+
+  /** realpath + inode + size + mtime of the config file and every referenced file. */
+  private fileSignatures(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const f of [resolve(this.source), ...this.current.referenced_files]) {
+      try {
+        const st = statSync(f);
+        out.set(f, `${realpathSync(f)}:${st.ino}:${st.size}:${st.mtimeMs}`);
+      } catch {
+        out.set(f, 'missing');
+      }
+    }
+    return out;
   }
 
   private updateWatches(): void {
@@ -143,6 +173,8 @@ export class ConfigManager {
 
   async close(): Promise<void> {
     if (this.timer !== null) clearTimeout(this.timer);
+    if (this.poller !== null) clearInterval(this.poller);
+    this.poller = null;
     await this.watcher?.close();
     this.watcher = null;
   }

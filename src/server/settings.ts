@@ -6,6 +6,8 @@ export interface Settings {
   config: string;
   proxyHost: string;
   proxyPort: number;
+  tlsHost: string;
+  tlsPort: number;
   adminHost: string | null;
   adminPort: number;
   adminToken: string | null;
@@ -19,6 +21,7 @@ export interface Settings {
 export interface StartFlags {
   config?: string;
   'proxy-listen'?: string;
+  'proxy-listen-tls'?: string;
   'admin-listen'?: string;
   workers?: string;
   'log-level'?: string;
@@ -42,6 +45,7 @@ export function isLoopback(host: string): boolean {
 
 export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): Settings {
   const proxy = parseListen(flags['proxy-listen'] ?? env.SLUICE_PROXY_LISTEN ?? '0.0.0.0:8000', 'proxy listener');
+  const tls = parseListen(flags['proxy-listen-tls'] ?? env.SLUICE_PROXY_LISTEN_TLS ?? '0.0.0.0:8443', 'TLS proxy listener');
   const adminValue = flags['admin-listen'] ?? env.SLUICE_ADMIN_LISTEN ?? '127.0.0.1:8001';
   const admin = adminValue === 'off' ? null : parseListen(adminValue, 'admin listener');
   const adminToken = env.SLUICE_ADMIN_TOKEN || null;
@@ -57,12 +61,15 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv = proc
   if (logFormat !== 'json' && logFormat !== 'pretty') throw new SettingsError(`SLUICE_LOG_FORMAT: expected json or pretty, got "${logFormat}"`);
   const maxHeaderBytes = Number(env.SLUICE_MAX_HEADER_BYTES ?? 16384);
   if (!Number.isInteger(maxHeaderBytes) || maxHeaderBytes < 1024) throw new SettingsError('SLUICE_MAX_HEADER_BYTES: expected a whole number ≥ 1024');
+  if (tls.port === 0 && workers > 1) throw new SettingsError('TLS proxy listener: port 0 needs --workers 1 (workers share one fixed port)');
   if (proxy.port === 0 && workers > 1) throw new SettingsError('proxy listener: port 0 needs --workers 1 (workers share one fixed port)');
   const drainMs = Number(env.SLUICE_DRAIN_TIMEOUT_MS ?? 30000);
   return {
     config: flags.config ?? env.SLUICE_CONFIG ?? './gateway.yaml',
     proxyHost: proxy.host,
     proxyPort: proxy.port,
+    tlsHost: tls.host,
+    tlsPort: tls.port,
     adminHost: admin?.host ?? null,
     adminPort: admin?.port ?? 0,
     adminToken,

@@ -6,17 +6,25 @@ import { createLogger } from '../observability/logger.js';
 import { WorkerMetrics } from '../observability/metrics.js';
 import { ProxyRequest, type ProxyState } from '../proxy/http.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
+import { WebSocketMetrics } from '../observability/websocket-metrics.js';
 import { compile } from '../snapshot/compile.js';
+import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { PluginStateStore } from '../plugins/chain.js';
 import { PeerRegistry } from '../upstream/balancer.js';
 import { startActiveChecks, type ActiveHealthChecker } from '../upstream/health.js';
 import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
+import { TlsFiles, certificatesKey } from './tls.js';
 
 /**
- * A proxy worker thread: its own uWS app on the shared port (SO_REUSEPORT), its own upstream
+ * A proxy worker thread: its own uWS apps on the shared ports (SO_REUSEPORT), its own upstream
  * pools, compiling each configuration the main thread sends and swapping the snapshot
  * reference. Requests in flight keep the snapshot they started with.
+ *
+ * Listeners: the plain proxy port always; the TLS port while the configuration has
+ * certificates. A changed certificate set gets a new TLS app on the same port (uWS must never
+ * remove an SNI name at runtime); the old one stops accepting and keeps serving its open
+ * connections until shutdown.
  */
 const { settings, config, shared } = workerData as { settings: WorkerSettings; config: Config; shared: SharedArrayBuffer };
 const port = parentPort!;
@@ -28,86 +36,169 @@ const pools = new PoolRegistry();
 const pluginState = new PluginStateStore();
 const peers = new PeerRegistry();
 let checkers: ActiveHealthChecker[] = [];
-let inFlightRef = 0;
-const metrics = new WorkerMetrics(() => inFlightRef);
+const metrics = new WorkerMetrics(() => inFlight());
+const wsMetrics = new WebSocketMetrics(metrics.registry, () => listeners.reduce((n, l) => n + l.websockets.count, 0));
+const idPrefix = randomBytes(4).toString('hex') + threadId.toString(16).padStart(2, '0');
 
-const state: ProxyState = {
-  snapshot: compile(config, { pools, pluginState, shared, peers }),
-  port: settings.port,
-  tls: false,
-  maxHeaderBytes: settings.maxHeaderBytes,
-  inFlight: 0,
-  idPrefix: randomBytes(4).toString('hex') + threadId.toString(16).padStart(2, '0'),
-  idCounter: 0,
-  onFinish(r: ProxyRequest): void {
-    inFlightRef = state.inFlight;
-    const total = performance.now() - r.start;
-    metrics.record(r.rt, r.status, total, r.upstreamLatency, r.bytesSent);
-    if (accessLogOn) {
-      logger.info({
-        msg: 'access',
-        request_id: r.requestId,
-        method: r.method,
-        path: r.url,
-        route: r.rt?.label ?? null,
-        service: r.rt?.service?.service.name ?? null,
-        consumer: null,
-        status: r.status,
-        latency_ms: Math.round(total * 100) / 100,
-        upstream_latency_ms: r.upstreamLatency < 0 ? null : Math.round(r.upstreamLatency * 100) / 100,
-        proxy_latency_ms: Math.round(r.proxyLatency * 100) / 100,
-        bytes: r.bytesSent,
-        client_ip: r.clientIp,
-        error: r.errorMessage ?? undefined,
-      });
-    }
-    // Not from inside this callback: the response is still corked; let uWS flush it first.
-    if (draining && state.inFlight === 0) setTimeout(finishDrain, 50);
-  },
-};
+let snapshot: Snapshot = compile(config, { pools, pluginState, shared, peers });
+checkers = startActiveChecks(snapshot.upstreamPeers);
 
-checkers = startActiveChecks(state.snapshot.upstreamPeers);
-
-function handler(res: uWS.HttpResponse, req: uWS.HttpRequest): void {
-  new ProxyRequest(res, state).handle(req);
+function onFinish(r: ProxyRequest): void {
+  const total = performance.now() - r.start;
+  metrics.record(r.rt, r.status, total, r.upstreamLatency, r.bytesSent);
+  if (accessLogOn) {
+    logger.info({
+      msg: 'access',
+      request_id: r.requestId,
+      method: r.method,
+      path: r.url,
+      route: r.rt?.label ?? null,
+      service: r.rt?.service?.service.name ?? null,
+      consumer: r.consumer === null ? null : r.consumer.username ?? r.consumer.custom_id ?? r.consumer.id,
+      status: r.status,
+      latency_ms: Math.round(total * 100) / 100,
+      upstream_latency_ms: r.upstreamLatency < 0 ? null : Math.round(r.upstreamLatency * 100) / 100,
+      proxy_latency_ms: Math.round(r.proxyLatency * 100) / 100,
+      bytes: r.bytesSent,
+      client_ip: r.clientIp,
+      tls: r.state.tls || undefined,
+      error: r.errorMessage ?? undefined,
+    });
+  }
+  // Not from inside this callback: the response is still corked; let uWS flush it first.
+  if (draining && inFlight() === 0) setTimeout(finishDrain, 50);
 }
 
-const app = uWS.App();
-app.any('/*', handler);
-// Upgrade requests (GET with Upgrade: websocket and a key) go to the ws route; uWS yields every
-// other request, including a plain GET, to the `any` handler above.
-const websockets = new WebSocketProxy(state, metrics, accessLogOn ? logger : null);
-app.ws('/*', websockets.behavior());
+interface Listener {
+  app: uWS.TemplatedApp;
+  state: ProxyState;
+  websockets: WebSocketProxy;
+  socket: uWS.us_listen_socket | null;
+}
 
-let listenSocket: uWS.us_listen_socket | null = null;
-app.listen(settings.host, settings.port, (token) => {
-  if (!token) {
-    send({ type: 'listen-failed', message: `cannot listen on ${settings.host}:${settings.port}` });
-    return;
+const listeners: Listener[] = [];
+
+function inFlight(): number {
+  let n = 0;
+  for (const l of listeners) n += l.state.inFlight;
+  return n;
+}
+
+/**
+ * An app with the proxy's HTTP and WebSocket handlers, sharing the worker's snapshot. `snis`
+ * (TLS): each server name gets its certificate and the same handlers — uWS routes requests of an
+ * SNI-matched connection only through that name's own router (`app.domain(name)`), and the
+ * default routes must be registered before the first `domain` call.
+ */
+function createListener(app: uWS.TemplatedApp, tls: boolean, listenPort: number, snis: ReadonlyArray<[string, uWS.AppOptions]> = []): Listener {
+  const state: ProxyState = {
+    snapshot,
+    port: listenPort,
+    tls,
+    maxHeaderBytes: settings.maxHeaderBytes,
+    onFinish,
+    inFlight: 0,
+    idPrefix,
+    idCounter: 0,
+  };
+  const http = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => new ProxyRequest(res, state).handle(req);
+  // Upgrade requests (GET with Upgrade: websocket and a key) go to the ws route; uWS yields every
+  // other request, including a plain GET, to the `any` handler.
+  const websockets = new WebSocketProxy(state, metrics, accessLogOn ? logger : null, wsMetrics);
+  const behavior = websockets.behavior();
+  app.any('/*', http).ws('/*', behavior);
+  for (const [name, opts] of snis) {
+    app.addServerName(name, opts);
+    app.domain(name).any('/*', http).ws('/*', behavior);
   }
-  listenSocket = token;
-  send({ type: 'ready', hash: state.snapshot.hash });
-});
+  const l: Listener = { app, state, websockets, socket: null };
+  listeners.push(l);
+  return l;
+}
 
+function listen(l: Listener, host: string, p: number): boolean {
+  let ok = false;
+  l.app.listen(host, p, (token) => {
+    if (token) {
+      l.socket = token;
+      ok = true;
+    }
+  });
+  return ok;
+}
+
+function stopAccepting(l: Listener): void {
+  if (l.socket !== null) {
+    uWS.us_listen_socket_close(l.socket);
+    l.socket = null; // closing twice segfaults (DESIGN.md)
+  }
+}
+
+// ---- TLS ------------------------------------------------------------------------------------
+let tlsListener: Listener | null = null;
+let tlsKey = '';
+
+/** (Re)builds the TLS listener when the certificate set changed; returns an error message or null. */
+function syncTls(s: Snapshot): string | null {
+  const certs = s.config.certificates;
+  const key = certs.length === 0 ? '' : certificatesKey(certs);
+  if (key === tlsKey) return null;
+  if (certs.length === 0) {
+    if (tlsListener !== null) stopAccepting(tlsListener);
+    tlsListener = null;
+    tlsKey = '';
+    return null;
+  }
+  const files = new TlsFiles();
+  try {
+    const app = uWS.SSLApp(files.write(certs[0]!));
+    const snis: Array<[string, uWS.AppOptions]> = [];
+    for (const c of certs) {
+      const opts = files.write(c);
+      for (const sni of c.snis) snis.push([sni, opts]);
+    }
+    const l = createListener(app, true, settings.tlsPort, snis);
+    if (!listen(l, settings.tlsHost, settings.tlsPort)) {
+      listeners.splice(listeners.indexOf(l), 1);
+      return `cannot listen on ${settings.tlsHost}:${settings.tlsPort} (TLS)`;
+    }
+    // The new app accepts from now on; the old one keeps its open connections until shutdown.
+    if (tlsListener !== null) stopAccepting(tlsListener);
+    tlsListener = l;
+    tlsKey = key;
+    return null;
+  } catch (err) {
+    return `TLS: ${(err as Error).message}`;
+  } finally {
+    files.remove();
+  }
+}
+
+// ---- start ----------------------------------------------------------------------------------
+const plain = createListener(uWS.App(), false, settings.port);
+if (!listen(plain, settings.host, settings.port)) {
+  send({ type: 'listen-failed', message: `cannot listen on ${settings.host}:${settings.port}` });
+} else {
+  const tlsError = syncTls(snapshot);
+  if (tlsError !== null) send({ type: 'listen-failed', message: tlsError });
+  else send({ type: 'ready', hash: snapshot.hash });
+}
+
+// ---- shutdown -------------------------------------------------------------------------------
 let draining = false;
 let drainTimer: NodeJS.Timeout | null = null;
-
-function closeListener(): void {
-  if (listenSocket !== null) {
-    uWS.us_listen_socket_close(listenSocket);
-    listenSocket = null;
-  }
-}
-
 let drained = false;
+
 function finishDrain(): void {
   if (drained) return;
   drained = true;
   if (drainTimer !== null) clearTimeout(drainTimer);
   drainTimer = null;
-  closeListener();
-  // app.close() exists at runtime (untyped): closes the remaining keep-alive connections.
-  (app as unknown as { close?: () => void }).close?.();
+  for (const l of listeners) {
+    stopAccepting(l);
+    // app.close() exists at runtime (untyped): closes the remaining keep-alive connections.
+    (l.app as unknown as { close?: () => void }).close?.();
+  }
   for (const c of checkers) c.stop();
   pools.closeAll().finally(() => {
     send({ type: 'closed' });
@@ -117,7 +208,7 @@ function finishDrain(): void {
 
 function upstreamStats(): Record<string, Array<{ target: string; healthy: boolean; active: number }>> {
   const out: Record<string, Array<{ target: string; healthy: boolean; active: number }>> = {};
-  for (const s of state.snapshot.services.values()) {
+  for (const s of snapshot.services.values()) {
     if (s.upstream === null || out[s.upstream.name] !== undefined) continue;
     out[s.upstream.name] = s.balancer.peers.map((p) => ({ target: `${p.host}:${p.port}`, healthy: p.healthy, active: p.active }));
   }
@@ -129,7 +220,10 @@ port.on('message', (m: ToWorker) => {
     case 'config': {
       try {
         const next = compile(m.config, { pools, pluginState, shared, peers });
-        state.snapshot = next;
+        const tlsError = syncTls(next);
+        if (tlsError !== null) throw new Error(tlsError);
+        snapshot = next;
+        for (const l of listeners) l.state.snapshot = next;
         pools.retain(next.pools);
         pluginState.sweep();
         peers.sweep();
@@ -145,14 +239,23 @@ port.on('message', (m: ToWorker) => {
       metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, data }));
       break;
     case 'stats':
-      send({ type: 'stats', id: m.id, inFlight: state.inFlight, websockets: websockets.count, hash: state.snapshot.hash, upstreams: upstreamStats() });
+      send({
+        type: 'stats',
+        id: m.id,
+        inFlight: inFlight(),
+        websockets: listeners.reduce((n, l) => n + l.websockets.count, 0),
+        hash: snapshot.hash,
+        upstreams: upstreamStats(),
+      });
       break;
     case 'shutdown':
       if (draining) break;
       draining = true;
-      closeListener();
-      websockets.closeAll(); // 1001 to every client and upstream
-      if (state.inFlight === 0) finishDrain();
+      for (const l of listeners) {
+        stopAccepting(l);
+        l.websockets.closeAll(); // 1001 to every client and upstream
+      }
+      if (inFlight() === 0) finishDrain();
       else drainTimer = setTimeout(finishDrain, m.drainMs);
       break;
   }

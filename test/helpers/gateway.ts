@@ -7,16 +7,28 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(REPO_ROOT, 'bin', 'sluice.js');
 
-/** A port that was free a moment ago (workers need a fixed port: they share it). */
+const handedOut = new Set<number>();
+
+/**
+ * A port that was free a moment ago (workers need a fixed port: they share it). Never the same
+ * port twice in one test process: uWS listens with SO_REUSEPORT, so two listeners given the same
+ * port would both bind and silently share its traffic.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => res(port));
+  for (;;) {
+    const port = await new Promise<number>((res, rej) => {
+      const srv = createServer();
+      srv.once('error', rej);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address() as AddressInfo;
+        srv.close(() => res(port));
+      });
     });
-  });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export function tempDir(prefix = 'sluice-test-'): string {
@@ -27,6 +39,7 @@ export interface GatewayProcess {
   proc: ChildProcess;
   pid: number;
   proxyPort: number;
+  tlsPort: number;
   adminPort: number;
   url: string;
   admin: string;
@@ -56,6 +69,7 @@ process.on('exit', () => {
 /** Starts the real gateway (the built CLI) on free ports with the given YAML; resolves when it serves. */
 export async function startGateway(yaml: string | null, opts: StartOptions = {}): Promise<GatewayProcess> {
   const proxyPort = await freePort();
+  const tlsPort = await freePort();
   const adminPort = await freePort();
   let configPath = opts.configPath;
   if (configPath === undefined) {
@@ -65,6 +79,7 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
   const args = [
     BIN, 'start', '-c', configPath,
     '--proxy-listen', `127.0.0.1:${proxyPort}`,
+    '--proxy-listen-tls', `127.0.0.1:${tlsPort}`,
     '--admin-listen', `127.0.0.1:${adminPort}`,
     '--workers', String(opts.workers ?? 1),
     '--log-level', opts.logLevel ?? 'info',
@@ -104,6 +119,7 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
     proc,
     pid: proc.pid!,
     proxyPort,
+    tlsPort,
     adminPort,
     url: `http://127.0.0.1:${proxyPort}`,
     admin: `http://127.0.0.1:${adminPort}`,
@@ -126,7 +142,7 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
   };
   // Serving = the admin API answers /status (works at any log level).
   const ready = (async () => {
-    const until = Date.now() + 15000;
+    const until = Date.now() + 40000;
     while (Date.now() < until && proc.exitCode === null) {
       const ok = await fetch(`http://127.0.0.1:${adminPort}/status`, { headers: opts.env?.SLUICE_ADMIN_TOKEN ? { authorization: `Bearer ${opts.env.SLUICE_ADMIN_TOKEN}` } : {} }).then((r) => r.ok, () => false);
       if (ok) return true;
@@ -135,6 +151,10 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
     return false;
   })();
   const started = await Promise.race([ready, exited.then(() => false)]);
-  if (!started) throw new Error('gateway exited before serving:\n' + lines.join('\n'));
+  if (!started) {
+    const how = proc.exitCode !== null || proc.signalCode !== null ? `exited (${proc.exitCode ?? proc.signalCode})` : 'did not answer /status in 40 s';
+    proc.kill('SIGKILL');
+    throw new Error(`gateway ${how} before serving:\n` + lines.join('\n'));
+  }
   return gw;
 }

@@ -4,7 +4,7 @@ import { WorkerGroup } from '../../../src/server/workers.js';
 import type { Config } from '../../../src/config/types.js';
 
 const config = { hash: 'h1' } as unknown as Config;
-const base = { host: '127.0.0.1', port: 0, maxHeaderBytes: 16384, logLevel: 'silent', logFormat: 'json' as const };
+const base = { host: '127.0.0.1', port: 0, tlsHost: '127.0.0.1', tlsPort: 0, maxHeaderBytes: 16384, logLevel: 'silent', logFormat: 'json' as const };
 
 async function until(pred: () => boolean, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
