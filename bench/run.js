@@ -5,6 +5,8 @@ import { pathToFileURL } from 'node:url';
 const ALL = {
   router: () => import('./router.js'),
   proxy: () => import('./proxy.js'),
+  auth: () => import('./auth.js'),
+  websocket: () => import('./websocket.js'),
   reload: () => import('./reload.js'),
 };
 
