@@ -328,39 +328,46 @@ export class ResponseParser {
     const d2 = buf[s + 11]! - 48;
     if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return this.fail('invalid status code', 'HPE_INVALID_STATUS');
     const status = d0 * 100 + d1 * 10 + d2;
-    let lineEnd = buf.indexOf(LF, s + 12);
-    if (lineEnd === -1 || lineEnd > end + 1) lineEnd = end + 1;
-    if (buf[lineEnd - 1] !== CR) return this.fail('bare LF', 'HPE_STRICT');
+    // Byte loops rather than indexOf: lines are short and a native call costs more than the scan.
+    // The head ends with CRLFCRLF at `end`, so every scan for CR stops inside it.
+    let k = s + 12;
+    while (buf[k] !== CR) {
+      if (buf[k] === LF || buf[k] === 0) return this.fail('invalid status line', 'HPE_INVALID_STATUS');
+      k++;
+    }
+    if (buf[k + 1] !== LF) return this.fail('bare CR', 'HPE_STRICT');
     let statusText = '';
-    if (lineEnd - 1 > s + 12) {
+    if (k > s + 12) {
       if (buf[s + 12] !== 32) return this.fail('invalid status line', 'HPE_INVALID_STATUS');
-      statusText = buf.toString('latin1', s + 13, lineEnd - 1);
+      statusText = k - (s + 13) === 2 && buf[s + 13] === 79 && buf[s + 14] === 75 ? 'OK' : buf.toString('latin1', s + 13, k);
     }
 
     const headers: Buffer[] = [];
+    const ab = buf.buffer;
+    const off = buf.byteOffset;
     let contentLength = -1;
     let chunked = false;
     let te = false;
     let connClose = false;
     let connKeepAlive = false;
-    let p = lineEnd + 1;
-    const stop = end + 2; // the last header line's CRLF
+    let p = k + 2;
+    const stop = end + 2; // after the last header line's CRLF
     while (p < stop) {
-      let lf = buf.indexOf(LF, p);
-      if (lf === -1 || lf > stop - 1) lf = stop - 1;
-      const e = lf - 1; // CR
-      if (buf[e] !== CR) return this.fail('bare LF in header', 'HPE_STRICT');
       // name
       let c = p;
-      while (c < e && TCHAR[buf[c]!] === 1) c++;
-      if (c === p || c >= e || buf[c] !== 58 /* : */) return this.fail('invalid header', 'HPE_INVALID_HEADER_TOKEN');
+      while (TCHAR[buf[c]!] === 1) c++;
+      if (c === p || buf[c] !== 58 /* : */) return this.fail('invalid header', 'HPE_INVALID_HEADER_TOKEN');
       let vs = c + 1;
+      while (buf[vs] === 32 || buf[vs] === 9) vs++;
+      let e = vs;
+      let b: number;
+      while ((b = buf[e]!) !== CR) {
+        if (b === LF || b === 0) return this.fail('invalid character in header value', 'HPE_INVALID_HEADER_TOKEN');
+        e++;
+      }
+      if (buf[e + 1] !== LF) return this.fail('bare CR in header value', 'HPE_STRICT');
       let ve = e;
-      while (vs < ve && (buf[vs] === 32 || buf[vs] === 9)) vs++;
       while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
-      const cr = buf.indexOf(CR, vs);
-      if (cr < ve) return this.fail('bare CR in header value', 'HPE_STRICT');
-      for (let k = vs; k < ve; k++) if (buf[k] === 0) return this.fail('NUL in header value', 'HPE_INVALID_HEADER_TOKEN');
       const nlen = c - p;
       if (nlen === 14 && eqLower(buf, p, c, 'content-length')) {
         const n = parseLengthList(buf, vs, ve);
@@ -374,15 +381,14 @@ export class ResponseParser {
         const comma = v.lastIndexOf(',');
         chunked = (comma === -1 ? v : v.slice(comma + 1)).trim() === 'chunked';
       } else if (nlen === 10 && eqLower(buf, p, c, 'connection')) {
-        const v = buf.toString('latin1', vs, ve).toLowerCase();
-        if (v.includes('close')) connClose = true;
-        if (v.includes('keep-alive')) connKeepAlive = true;
+        if (containsLower(buf, vs, ve, 'close')) connClose = true;
+        if (containsLower(buf, vs, ve, 'keep-alive')) connKeepAlive = true;
       } else if (nlen === 10 && eqLower(buf, p, c, 'keep-alive')) {
-        const m = /timeout\s*=\s*(\d+)/i.exec(buf.toString('latin1', vs, ve));
-        if (m !== null) this.keepAliveHint = Number(m[1]) * 1000;
+        const t = keepAliveTimeout(buf, vs, ve);
+        if (t >= 0) this.keepAliveHint = t * 1000;
       }
-      headers.push(buf.subarray(p, c), buf.subarray(vs, ve));
-      p = lf + 1;
+      headers.push(Buffer.from(ab, off + p, nlen), Buffer.from(ab, off + vs, ve - vs));
+      p = e + 2;
     }
 
     if (status < 200) {
@@ -414,6 +420,40 @@ export class ResponseParser {
     if (!this.sink.onParserHead(status, statusText, headers)) this.paused = true;
     return 0;
   }
+}
+
+/** data[s..e) contains `lower` ignoring ASCII case. */
+function containsLower(buf: Buffer, s: number, e: number, lower: string): boolean {
+  const n = lower.length;
+  const c0 = lower.charCodeAt(0);
+  for (let i = s; i + n <= e; i++) {
+    if ((buf[i]! | 0x20) !== c0) continue;
+    let j = 1;
+    while (j < n && (buf[i + j]! | 0x20) === lower.charCodeAt(j)) j++;
+    if (j === n) return true;
+  }
+  return false;
+}
+
+/** The N of `timeout=N` in a Keep-Alive value, or -1. */
+function keepAliveTimeout(buf: Buffer, s: number, e: number): number {
+  for (let i = s; i + 7 < e; i++) {
+    if (!eqLower(buf, i, i + 7, 'timeout')) continue;
+    let k = i + 7;
+    while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
+    if (buf[k] !== 61 /* = */) continue;
+    k++;
+    while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
+    let n = 0;
+    let digits = 0;
+    while (k < e && buf[k]! >= 48 && buf[k]! <= 57 && digits < 9) {
+      n = n * 10 + buf[k]! - 48;
+      k++;
+      digits++;
+    }
+    return digits === 0 ? -1 : n;
+  }
+  return -1;
 }
 
 /** "123" or "123, 123" (identical duplicates folded by an intermediary); -1 when invalid. */
