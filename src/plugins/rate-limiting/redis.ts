@@ -1,3 +1,4 @@
+import { parentPort } from 'node:worker_threads';
 import { Redis, type RedisOptions } from 'ioredis';
 
 export interface RedisSettings {
@@ -40,6 +41,14 @@ export function warn(msg: string, fields: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify({ level: 'warn', time: Date.now(), plugin: 'rate-limiting', msg, ...fields }) + '\n');
 }
 
+const clients = new Set<Redis>();
+
+/** A draining worker closes its parent port: let go of Redis so the thread can exit. */
+function disconnectAll(): void {
+  for (const c of clients) c.disconnect();
+  clients.clear();
+}
+
 /**
  * One client per Redis endpoint (host, port, database, user, TLS). Kept in plugin state so it
  * survives reloads, and made on the first request (so `sluice validate` never connects).
@@ -62,6 +71,8 @@ export function redisClient(s: RedisSettings): CountingRedis {
   if (s.password !== null) opts.password = s.password;
   if (s.ssl) opts.tls = { rejectUnauthorized: s.sslVerify, ...(s.serverName !== null ? { servername: s.serverName } : {}) };
   const client = new Redis(opts) as CountingRedis;
+  if (clients.size === 0) parentPort?.once('close', disconnectAll);
+  clients.add(client);
   client.defineCommand('sluiceRateLimit', { lua: SCRIPT });
   let lastWarn = 0;
   client.on('error', (err: Error) => {
