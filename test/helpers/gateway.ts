@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -15,20 +15,24 @@ const handedOut = new Set<number>();
  * port would both bind and silently share its traffic.
  */
 export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((res, rej) => {
+  // Each vitest fork takes ports from its own slice below the ephemeral range, so two test files
+  // running at once can never pick the same port.
+  const pool = Number(process.env.VITEST_POOL_ID ?? 1) % 8;
+  const base = 20000 + pool * 1500;
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = base + Math.floor(Math.random() * 1500);
+    if (handedOut.has(port)) continue;
+    const free = await new Promise<boolean>((res) => {
       const srv = createServer();
-      srv.once('error', rej);
-      srv.listen(0, '127.0.0.1', () => {
-        const { port } = srv.address() as AddressInfo;
-        srv.close(() => res(port));
-      });
+      srv.once('error', () => res(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => res(true)));
     });
-    if (!handedOut.has(port)) {
+    if (free) {
       handedOut.add(port);
       return port;
     }
   }
+  throw new Error('no free port found');
 }
 
 export function tempDir(prefix = 'sluice-test-'): string {
