@@ -107,6 +107,7 @@ function untrack(c: H1Conn): void {
 // ---- sockets read into one shared buffer ------------------------------------------------------
 
 const READ_BUF = Buffer.allocUnsafe(64 * 1024);
+const ONREAD = process.env.SLUICE_H1_ONREAD !== '0';
 const EMPTY_BUF = Buffer.alloc(0);
 /** A Buffer body up to this size is copied behind the head: one write instead of a writev. */
 const CONCAT_LIMIT = 2 * 1024;
@@ -269,15 +270,15 @@ class H1Conn implements ParserSink {
   constructor(readonly pool: H1Pool) {
     this.parser = new ResponseParser(this, pool.maxHeaderSize);
     const o = pool.options;
-    if (pool.secure) {
-      const socket = tls.connect({
+    if (pool.secure || !ONREAD) {
+      const socket = pool.secure ? tls.connect({
         host: pool.host,
         port: pool.port,
         servername: net.isIP(pool.host) === 0 ? pool.host : undefined,
         rejectUnauthorized: o.rejectUnauthorized,
         ALPNProtocols: ['http/1.1'],
-      });
-      socket.on('secureConnect', () => this.onSocketConnect());
+      }) : net.connect({ host: pool.host, port: pool.port });
+      socket.on(pool.secure ? 'secureConnect' : 'connect', () => this.onSocketConnect());
       socket.on('data', (buf: Buffer) => this.onBytes(buf));
       this.socket = socket;
     } else {
