@@ -6,6 +6,7 @@ const ALL = {
   router: () => import('./router.js'),
   proxy: () => import('./proxy.js'),
   auth: () => import('./auth.js'),
+  traffic: () => import('./traffic.js'),
   websocket: () => import('./websocket.js'),
   reload: () => import('./reload.js'),
 };
