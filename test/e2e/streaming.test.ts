@@ -72,6 +72,28 @@ afterAll(async () => {
   await up?.close();
 });
 
+/** Streams `size` bytes of the repeating block to /upload (with backpressure); the upstream answers their sha256. */
+function upload(method: string, size: number, headers: Record<string, string>): Promise<{ bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${gw.url}/upload`, { method, agent: false, headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as { bytes: number; sha256: string }));
+    });
+    req.on('error', reject);
+    let left = size;
+    const pump = (): void => {
+      while (left > 0) {
+        const n = Math.min(left, BLOCK.length);
+        left -= n;
+        if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
 function sampleRss(gw: GatewayProcess): { stop(): number } {
   let max = gw.rssKb();
   const t = setInterval(() => {
@@ -126,24 +148,7 @@ describe('streaming with backpressure', () => {
     const size = 50 * MB;
     const base = gw.rssKb();
     const rss = sampleRss(gw);
-    const result = await new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
-      const req = http.request(`${gw.url}/upload`, { method: 'POST', agent: false, headers: { 'content-type': 'application/octet-stream' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body) as { bytes: number; sha256: string }));
-      });
-      req.on('error', reject);
-      let left = size;
-      const pump = (): void => {
-        while (left > 0) {
-          const n = Math.min(left, BLOCK.length);
-          left -= n;
-          if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
-    });
+    const result = await upload('POST', size, { 'content-type': 'application/octet-stream' });
     const peak = rss.stop();
     expect(result.bytes).toBe(size);
     expect(result.sha256).toBe(expectedSha(size));
@@ -152,24 +157,7 @@ describe('streaming with backpressure', () => {
 
   it('uploads 50 MB with a Content-Length intact', async () => {
     const size = 50 * MB;
-    const res = await new Promise<{ bytes: number; sha256: string }>((resolve, reject) => {
-      const req = http.request(`${gw.url}/upload`, { method: 'PUT', agent: false, headers: { 'content-length': size } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body) as { bytes: number; sha256: string }));
-      });
-      req.on('error', reject);
-      let left = size;
-      const pump = (): void => {
-        while (left > 0) {
-          const n = Math.min(left, BLOCK.length);
-          left -= n;
-          if (!req.write(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n))) return void req.once('drain', pump);
-        }
-        req.end();
-      };
-      pump();
-    });
+    const res = await upload('PUT', size, { 'content-length': String(size) });
     expect(res.bytes).toBe(size);
     expect(res.sha256).toBe(expectedSha(size));
   });
