@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, freePort, tempDir } from '../helpers/gateway.js';
+import { BIN, REPO_ROOT, freePort, tempDir } from '../helpers/gateway.js';
 
 const CONFIG = '_format_version: "3.0"\nservices:\n  - name: a\n    url: http://127.0.0.1:1\n    routes:\n      - paths: [/]\n';
 
@@ -37,6 +37,12 @@ describe('sluice start settings', () => {
     const r = run(['start', '-c', join(tempDir(), 'missing.yaml'), '--proxy-listen', `127.0.0.1:${await freePort()}`, '--admin-listen', 'off', '--workers', '1']);
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toMatch(/missing\.yaml/);
+  });
+
+  it("the repository's own gateway.yaml (what `npm start` serves) is valid", () => {
+    const r = run(['validate', '-c', join(REPO_ROOT, 'gateway.yaml')]);
+    expect(r.stdout + r.stderr).toMatch(/valid \(2 services, 6 routes, 1 consumer, 3 plugins\)/);
+    expect(r.status).toBe(0);
   });
 
   it('prints help', () => {
