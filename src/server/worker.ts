@@ -7,6 +7,7 @@ import { WorkerMetrics } from '../observability/metrics.js';
 import { ProxyRequest, type ProxyState } from '../proxy/http.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
 import { WebSocketMetrics } from '../observability/websocket-metrics.js';
+import { pluginRegistry, setUpstreamHealthSource } from '../observability/plugin-metrics.js';
 import { compile } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
@@ -215,6 +216,8 @@ function upstreamStats(): Record<string, Array<{ target: string; healthy: boolea
   return out;
 }
 
+setUpstreamHealthSource(upstreamStats);
+
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
@@ -236,7 +239,8 @@ port.on('message', (m: ToWorker) => {
       break;
     }
     case 'metrics':
-      metrics.registry.getMetricsAsJSON().then((data) => send({ type: 'metrics', id: m.id, data }));
+      // The worker's request metrics plus the series plugins registered (prometheus, log queues).
+      Promise.all([metrics.registry.getMetricsAsJSON(), pluginRegistry.getMetricsAsJSON()]).then(([own, plugins]) => send({ type: 'metrics', id: m.id, data: [...own, ...plugins] }));
       break;
     case 'stats':
       send({
