@@ -27,6 +27,15 @@ export interface Chain {
   header: ReadonlyArray<(ctx: PluginContext, status: number) => void> | null;
   log: ReadonlyArray<(ctx: PluginContext, info: LogInfo) => void> | null;
   byConsumer: ReadonlyMap<string, Chain> | null;
+  /**
+   * Some plugin of this chain (or of a consumer's chain on this route) reads the whole request
+   * body in access: the proxy buffers it before the access phase instead of streaming it.
+   */
+  bufferRequestBody?: boolean;
+  /** `bufferResponseBody` handlers (asked when a response head arrives), null when none. */
+  bufferResponse?: ReadonlyArray<(ctx: PluginContext, status: number) => number> | null;
+  /** `body` handlers, in priority order, null when none. */
+  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer> | null;
 }
 
 /**
@@ -85,6 +94,8 @@ function buildChain(instances: PluginInstance[], handlersOf: (p: PluginInstance)
   const withAccess = entries.filter((e) => e.handlers.access !== undefined);
   const header = entries.flatMap((e) => (e.handlers.header ? [e.handlers.header] : []));
   const log = entries.flatMap((e) => (e.handlers.log ? [e.handlers.log] : []));
+  const bufferResponse = entries.flatMap((e) => (e.handlers.bufferResponseBody ? [e.handlers.bufferResponseBody] : []));
+  const body = entries.flatMap((e) => (e.handlers.body ? [e.handlers.body] : []));
   return {
     entries,
     access: withAccess.map((e) => e.handlers.access!),
@@ -93,6 +104,9 @@ function buildChain(instances: PluginInstance[], handlersOf: (p: PluginInstance)
     header: header.length ? header : null,
     log: log.length ? log : null,
     byConsumer: null,
+    bufferRequestBody: entries.some((e) => e.handlers.bufferRequestBody === true),
+    bufferResponse: bufferResponse.length ? bufferResponse : null,
+    body: body.length ? body : null,
   };
 }
 
@@ -169,6 +183,8 @@ export function compileChains(config: Config, routes: readonly Route[], store: P
       if (byConsumer.size > 0) {
         chain ??= buildChain([], handlersOf) ?? emptyChain();
         chain.byConsumer = byConsumer;
+        // The body is read (or not) before authentication picks the consumer's chain.
+        for (const c of byConsumer.values()) if (c.bufferRequestBody) chain.bufferRequestBody = true;
       }
     }
     out.set(route, chain);
@@ -177,7 +193,7 @@ export function compileChains(config: Config, routes: readonly Route[], store: P
 }
 
 function emptyChain(): Chain {
-  return { entries: [], access: [], accessPriority: [], accessAuth: [], header: null, log: null, byConsumer: null };
+  return { entries: [], access: [], accessPriority: [], accessAuth: [], header: null, log: null, byConsumer: null, bufferRequestBody: false, bufferResponse: null, body: null };
 }
 
 function sameInstances(a: PluginInstance[], b: PluginInstance[]): boolean {

@@ -100,6 +100,26 @@ export interface PluginContext {
   limitRequestBody?(maxBytes: number): void;
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
   hideConsumerGroups?: boolean;
+  /**
+   * The whole request body, read before the access phase, when a plugin of the route's chain
+   * asked for it (`PluginHandlers.bufferRequestBody`); empty when the request has none. Null on
+   * routes whose chain does not buffer: their bodies stream and no plugin sees them.
+   */
+  readonly requestBody?: Buffer | null;
+  /** Replaces the body sent upstream (Content-Length follows it). Only where requestBody is a Buffer. */
+  setRequestBody?(body: Buffer): void;
+  /** Replaces the method sent upstream (request-transformer http_method). */
+  setUpstreamMethod?(method: string): void;
+  /** Replaces the whole path sent upstream (no query string; request-transformer replace.uri). */
+  setUpstreamPath?(path: string): void;
+  /**
+   * A response header as the client will get it so far (header, bufferResponseBody and body
+   * phases): the upstream's or the gateway-made response's, minus removed ones, plus ones plugins
+   * added (the last one added wins). Lower-case or any-case name.
+   */
+  getResponseHeader?(name: string): string | undefined;
+  /** The upstream response's own headers, flat [lower-case name, value, ...] (proxy-cache stores them). */
+  upstreamResponseHeaders?(): string[];
 }
 
 /** What the log phase gets, after the response is finished. */
@@ -117,4 +137,22 @@ export interface PluginHandlers {
   header?: (ctx: PluginContext, status: number) => void;
   /** After the response is finished. Must not throw; must not block. */
   log?: (ctx: PluginContext, info: LogInfo) => void;
+  /**
+   * True when this instance needs the whole request body in its access phase (as
+   * `ctx.requestBody`): the proxy then reads the body, up to SLUICE_MAX_BUFFERED_BODY (413 over
+   * it), before the chain's access phase runs. Chains without such a plugin stream bodies.
+   */
+  bufferRequestBody?: boolean;
+  /**
+   * Called when a proxied response's head arrived (not for HEAD/204/304): returns how many body
+   * bytes this plugin wants to see whole in its `body` phase (0: none, e.g. not JSON). The proxy
+   * buffers up to the largest answer of the chain; a body longer than that streams through
+   * unchanged and no `body` handler is called.
+   */
+  bufferResponseBody?: (ctx: PluginContext, status: number) => number;
+  /**
+   * The whole upstream response body, when it was buffered: returns the body to send (the same
+   * Buffer when unchanged). Runs in priority order before the header phase; Content-Length follows.
+   */
+  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer;
 }

@@ -31,6 +31,14 @@ export interface ProxyState {
 
 /** Requests whose body is at most this size (and declared) are buffered, so they can be retried. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
+/**
+ * Largest request body read whole for a plugin that needs it (request-transformer,
+ * request-validator), and largest response body held for a `body` phase: 413 / streamed unchanged
+ * beyond. SLUICE_MAX_BUFFERED_BODY (bytes), default 8 MiB.
+ */
+const MAX_BUFFERED_BODY = Number(process.env.SLUICE_MAX_BUFFERED_BODY ?? '') > 0 ? Number(process.env.SLUICE_MAX_BUFFERED_BODY) : 8 * 1024 * 1024;
+const EMPTY_BODY = Buffer.alloc(0);
+const ERROR_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 // ---- request header collection: one static callback writing into a scratch request ----------
@@ -54,6 +62,13 @@ function corkWriteChunk(): void {
   const r = corking!;
   if (r.headPending) r.writeHead();
   if (!r.bodiless) r.writeChunk(r.corkChunk!);
+}
+function corkBuffered(): void {
+  const r = corking!;
+  const body = r.corkChunk!;
+  r.writeHead();
+  if (r.bodiless || body.length === 0) r.finishBody();
+  else r.writeChunk(body);
 }
 function corkFinish(): void {
   const r = corking!;
@@ -129,6 +144,21 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   dispatched = false;
   upstreamOverrides: Map<string, string | null> | null = null;
   upstreamQuery: string | null = null;
+  upstreamMethod: string | null = null;
+  upstreamPath: string | null = null;
+  /** The whole request body, when the chain asked for it (PluginContext.requestBody). */
+  requestBody: Buffer | null = null;
+  /** The access phase waits for the whole body (chain.bufferRequestBody). */
+  accessAfterBody = false;
+  bodyReplaced = false;
+  /** Response body held for the `body` phase (chain.bufferResponse), and its cap. */
+  respChunks: Buffer[] | null = null;
+  respBytes = 0;
+  respLimit = 0;
+  /** Content-Length of a response whose body a plugin replaced. */
+  lengthOverride = -1;
+  /** Headers of a gateway-made response being written (getResponseHeader). */
+  madeHeaders: Readonly<Record<string, string>> | null = null;
   responseHeaders: string[] | null = null;
   removedResponseHeaders: Set<string> | null = null;
   corkPlugin: PluginResponse | null = null;
@@ -218,13 +248,29 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     // Request body: none, small and declared (buffer it: cheap and retryable), or streamed.
     // Registered before any plugin runs: uWS delivers body data only to a handler set now.
     const length = cl === undefined ? (te !== undefined ? -1 : 0) : Number(cl);
-    if (length === 0) this.bodyReady = true;
+    const chain = rt.chain;
+    if (chain !== null && chain.bufferRequestBody === true) {
+      // A plugin reads the whole body in access: buffer it first (no streaming on this route).
+      this.chain = chain;
+      if (length === 0) {
+        this.requestBody = EMPTY_BODY;
+        this.bodyReady = true;
+      } else if (length > MAX_BUFFERED_BODY) {
+        this.bodyTooLarge = true;
+        this.errorMessage = 'request body over SLUICE_MAX_BUFFERED_BODY';
+        return this.fail(ERRORS.bodyTooLarge);
+      } else {
+        this.accessAfterBody = true;
+        if (length > 0) this.bufferBody(length);
+        else this.bufferChunkedBody();
+        return;
+      }
+    } else if (length === 0) this.bodyReady = true;
     else if (length > 0 && length <= BUFFER_BODY_LIMIT) this.bufferBody(length);
     else {
       this.streamBody();
       this.bodyReady = true;
     }
-    const chain = rt.chain;
     if (chain === null) {
       this.accessDone = true;
       this.next();
@@ -310,15 +356,22 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     if (this.aborted || this.finished) return;
     const res = this.res;
     this.status = r.status;
+    if (r.headers !== undefined) this.madeHeaders = r.headers;
     this.runHeaderPhase(r.status);
     res.writeStatus(statusLine(r.status));
-    if (r.headers !== undefined) for (const k in r.headers) res.writeHeader(k, r.headers[k]!);
+    this.writeMadeHeaders(r.headers);
     this.writePluginHeaders();
     res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
     res.writeHeader('via', VIA_VALUE);
     const body = r.body!;
-    this.bytesSent = body.length;
-    res.end(body, this.hasUnreadBody());
+    if (this.method === 'HEAD') {
+      // No body on HEAD, but the length a GET would get (proxy-cache hits).
+      res.writeHeader('content-length', (typeof body === 'string' ? Buffer.byteLength(body) : body.length) + '');
+      res.endWithoutBody(); // (a length argument aborts this uWS build: DESIGN.md)
+    } else {
+      this.bytesSent = body.length;
+      res.end(body, this.hasUnreadBody());
+    }
     this.done();
   }
 
@@ -340,6 +393,13 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
         this.errorMessage = 'plugin header phase: ' + (err as Error).message;
       }
     }
+  }
+
+  /** Headers of a gateway-made response, minus those a header-phase plugin removed. */
+  private writeMadeHeaders(headers: Readonly<Record<string, string>> | undefined): void {
+    if (headers === undefined) return;
+    const removed = this.removedResponseHeaders;
+    for (const k in headers) if (removed === null || !removed.has(k.toLowerCase())) this.res.writeHeader(k, headers[k]!);
   }
 
   private writePluginHeaders(): void {
@@ -379,7 +439,64 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   }
 
   removeResponseHeader(name: string): void {
-    (this.removedResponseHeaders ??= new Set()).add(name.toLowerCase());
+    const lower = name.toLowerCase();
+    (this.removedResponseHeaders ??= new Set()).add(lower);
+    // Also one a plugin added before (remove-then-add replaces; add-then-remove removes).
+    const extra = this.responseHeaders;
+    if (extra !== null) {
+      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) extra.splice(i, 2);
+    }
+  }
+
+  setRequestBody(body: Buffer): void {
+    if (this.requestBody === null) throw new Error('setRequestBody: the request body was not buffered (bufferRequestBody)');
+    this.body = body;
+    this.requestBody = body;
+    this.bodyReplaced = true;
+  }
+
+  setUpstreamMethod(method: string): void {
+    this.upstreamMethod = method;
+  }
+
+  setUpstreamPath(path: string): void {
+    this.upstreamPath = path;
+  }
+
+  getResponseHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const extra = this.responseHeaders;
+    if (extra !== null) {
+      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) return extra[i + 1]!;
+    }
+    if (this.removedResponseHeaders !== null && this.removedResponseHeaders.has(lower)) return undefined;
+    const made = this.madeHeaders;
+    if (made !== null) {
+      for (const k in made) if (k.toLowerCase() === lower) return made[k]!;
+      return undefined;
+    }
+    if (lower === 'content-length' && this.lengthOverride >= 0) return this.lengthOverride + '';
+    const up = this.upstreamHeaders;
+    if (up === null) return undefined;
+    let found: string | undefined;
+    for (let i = 0; i < up.length; i += 2) {
+      const n = up[i]!;
+      if (n.length !== lower.length || n.toString('latin1').toLowerCase() !== lower) continue;
+      const v = up[i + 1]!.toString('latin1');
+      found = found === undefined ? v : found + (lower === 'set-cookie' ? '\n' : ', ') + v;
+    }
+    return found;
+  }
+
+  upstreamResponseHeaders(): string[] {
+    const out: string[] = [];
+    const up = this.upstreamHeaders;
+    if (up === null) return out;
+    for (let i = 0; i < up.length; i += 2) {
+      if (isSkippedResponseHeader(up[i]!) !== null) continue;
+      out.push(up[i]!.toString('latin1').toLowerCase(), up[i + 1]!.toString('latin1'));
+    }
+    return out;
   }
 
   limitRequestBody(maxBytes: number): void {
@@ -410,9 +527,38 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       if (isLast) {
         this.body = offset === length ? buf : buf.subarray(0, offset);
         this.bodyReady = true;
-        this.next();
+        if (this.accessAfterBody) this.bodyRead();
+        else this.next();
       }
     });
+  }
+
+  /** A chunked body read whole for a plugin (chain.bufferRequestBody), capped at MAX_BUFFERED_BODY. */
+  private bufferChunkedBody(): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    this.res.onData((chunk, isLast) => {
+      if (this.bodyTooLarge) return;
+      size += chunk.byteLength;
+      if (size > MAX_BUFFERED_BODY) {
+        this.bodyTooLarge = true;
+        this.errorMessage = 'request body over SLUICE_MAX_BUFFERED_BODY';
+        return this.fail(ERRORS.bodyTooLarge);
+      }
+      if (chunk.byteLength > 0) chunks.push(Buffer.from(new Uint8Array(chunk).slice()));
+      if (isLast) {
+        this.body = Buffer.concat(chunks, size);
+        this.bodyReady = true;
+        this.bodyRead();
+      }
+    });
+  }
+
+  /** The whole body is in (accessAfterBody): expose it to plugins and run the access phase. */
+  private bodyRead(): void {
+    if (this.aborted || this.finished) return;
+    this.requestBody = this.body as Buffer;
+    this.runAccess(this.chain!, 0);
   }
 
   private streamBody(): void {
@@ -438,24 +584,39 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     const out: string[] = [];
     const overrides = this.upstreamOverrides;
     copyEndToEndHeaders(out, this.rawHeaders, h.connection, overrides);
+    const hostAt = out.length + 1;
     appendForwardedHeaders(out, h, this.clientIp, this.state.tls, this.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
-    if (overrides !== null) for (const [k, v] of overrides) if (v !== null) out.push(k, v);
+    if (overrides !== null) {
+      for (const [k, v] of overrides) {
+        if (v === null) continue;
+        if (k === 'host') out[hostAt] = v; // a plugin's Host replaces the gateway's
+        else out.push(k, v);
+      }
+    }
     if (this.consumer !== null) this.pushConsumerHeaders(out);
-    const cl = h['content-length'];
-    if (cl !== undefined) out.push('content-length', cl);
+    if (this.requestBody !== null) {
+      // Read whole for a plugin (maybe replaced, maybe chunked by the client): a known length.
+      const body = this.body as Buffer | null;
+      if (body !== null && (body.length > 0 || this.bodyReplaced || h['content-length'] !== undefined)) out.push('content-length', body.length + '');
+    } else {
+      const cl = h['content-length'];
+      if (cl !== undefined) out.push('content-length', cl);
+    }
 
     const query = this.upstreamQuery ?? this.query;
-    const path = query === '' ? match.upstreamPath : match.upstreamPath + '?' + query;
+    const upstreamPath = this.upstreamPath ?? match.upstreamPath;
+    const path = query === '' ? upstreamPath : upstreamPath + '?' + query;
+    const method = this.upstreamMethod ?? this.method;
     this.upstreamStart = performance.now();
     if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
     const opts: Dispatcher.DispatchOptions = {
       path,
-      method: this.method as Dispatcher.HttpMethod,
+      method: method as Dispatcher.HttpMethod,
       headers: out,
       body: this.body,
       headersTimeout: service.readTimeout,
       bodyTimeout: service.readTimeout,
-      idempotent: IDEMPOTENT.has(this.method),
+      idempotent: IDEMPOTENT.has(method),
     };
     try {
       peer.pool.dispatch(opts, this);
@@ -513,6 +674,17 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     this.upstreamHeaders = headers;
     this.resumeUpstream = resume;
     if (this.aborted) return false;
+    const chain = this.chain;
+    if (chain !== null && chain.bufferResponse != null && this.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304) {
+      const want = this.askBufferResponse(chain.bufferResponse, statusCode);
+      if (want > 0) {
+        // Held whole for the body phase: the head is written with the (new) body at the end.
+        this.respChunks = [];
+        this.respBytes = 0;
+        this.respLimit = Math.min(want, MAX_BUFFERED_BODY);
+        return true;
+      }
+    }
     this.headPending = true;
     heads.push(this);
     if (!headsScheduled) {
@@ -523,6 +695,58 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   }
 
   headPending = false;
+
+  private askBufferResponse(fns: NonNullable<Chain['bufferResponse']>, status: number): number {
+    let want = 0;
+    for (let i = 0; i < fns.length; i++) {
+      try {
+        const n = fns[i]!(this, status);
+        if (n > want) want = n;
+      } catch (err) {
+        this.errorMessage = 'plugin bufferResponseBody: ' + (err as Error).message;
+      }
+    }
+    return want;
+  }
+
+  /** A chunk of a response held for the body phase; past the cap, everything streams unchanged. */
+  private holdChunk(chunk: Buffer): boolean {
+    const chunks = this.respChunks!;
+    this.respBytes += chunk.length;
+    chunks.push(chunk);
+    if (this.respBytes <= this.respLimit) return true;
+    this.respChunks = null;
+    this.headPending = true;
+    corking = this;
+    this.corkChunk = Buffer.concat(chunks, this.respBytes);
+    this.res.cork(corkWriteChunk);
+    this.corkChunk = null;
+    corking = null;
+    return this.pending === null && !this.waitingDrain;
+  }
+
+  /** The held response is complete: body phase (priority order), then head and body in one cork. */
+  private finishHeld(): void {
+    const chunks = this.respChunks!;
+    this.respChunks = null;
+    let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.respBytes);
+    const fns = this.chain!.body;
+    if (fns != null) {
+      for (let i = 0; i < fns.length; i++) {
+        try {
+          body = fns[i]!(this, this.status, body);
+        } catch (err) {
+          this.errorMessage = 'plugin body phase: ' + (err as Error).message;
+        }
+      }
+    }
+    this.lengthOverride = body.length;
+    corking = this;
+    this.corkChunk = body;
+    this.res.cork(corkBuffered);
+    this.corkChunk = null;
+    corking = null;
+  }
 
   /** Writes status and headers (inside cork). For bodiless responses, ends right away. */
   writeHead(): void {
@@ -547,6 +771,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       res.writeHeader(name, headers[i + 1]!);
     }
     this.writePluginHeaders();
+    if (this.lengthOverride >= 0) length = this.lengthOverride;
     res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
     res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
     res.writeHeader('x-sluice-proxy-latency', Math.round(this.proxyLatency) + '');
@@ -565,6 +790,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   onData(chunk: Buffer): boolean {
     if (this.aborted || this.finished) return false;
     if (this.bodiless && !this.headPending) return true;
+    if (this.respChunks !== null) return this.holdChunk(chunk);
     corking = this;
     this.corkChunk = chunk;
     this.res.cork(corkWriteChunk);
@@ -623,6 +849,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
 
   onComplete(): void {
     if (this.aborted || this.finished) return;
+    if (this.respChunks !== null) return this.finishHeld();
     corking = this;
     this.res.cork(corkFinish);
     corking = null;
@@ -662,6 +889,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       else if (!this.headWritten) peer.passive.failure(peer, 'tcp_failure');
     }
     this.headPending = false; // a head received but not yet written is dropped with its response
+    this.respChunks = null;
     if (this.bodyTooLarge) {
       if (this.headWritten) {
         this.res.close();
@@ -719,10 +947,11 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     if (this.aborted || this.finished) return;
     const res = this.res;
     this.status = err.status;
+    this.madeHeaders = err.headers ?? ERROR_HEADERS;
     if (this.rt !== null) this.runHeaderPhase(err.status);
     res.writeStatus(statusLine(err.status));
-    res.writeHeader('content-type', 'application/json; charset=utf-8');
-    if (err.headers !== undefined) for (const k in err.headers) res.writeHeader(k, err.headers[k]!);
+    if (this.removedResponseHeaders === null || !this.removedResponseHeaders.has('content-type')) res.writeHeader('content-type', 'application/json; charset=utf-8');
+    this.writeMadeHeaders(err.headers);
     this.writePluginHeaders();
     res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
     res.writeHeader('via', VIA_VALUE);

@@ -7,6 +7,7 @@ import { ipRestriction } from '../ip-restriction/index.js';
 import { botDetection } from '../bot-detection/index.js';
 import { cors } from '../cors/index.js';
 import { correlationId } from '../correlation-id/index.js';
+import { proxyCache } from '../proxy-cache/index.js';
 
 /** Traffic-control and security plugins (SPEC §5), and correlation-id. Each plugin lives in src/plugins/<name>/. */
-export const PLUGINS: PluginDefinition[] = [requestTermination, rateLimiting, throttling, requestSizeLimiting, ipRestriction, botDetection, cors, correlationId];
+export const PLUGINS: PluginDefinition[] = [requestTermination, rateLimiting, throttling, requestSizeLimiting, ipRestriction, botDetection, cors, correlationId, proxyCache];
