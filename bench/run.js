@@ -7,6 +7,7 @@ const ALL = {
   proxy: () => import('./proxy.js'),
   auth: () => import('./auth.js'),
   traffic: () => import('./traffic.js'),
+  cache: () => import('./cache.js'),
   websocket: () => import('./websocket.js'),
   reload: () => import('./reload.js'),
 };
