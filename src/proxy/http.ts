@@ -11,7 +11,8 @@ import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 import type { Chain } from '../plugins/chain.js';
 import type { Consumer, Route, Service, Upstream } from '../config/types.js';
-import type { LogInfo, PluginContext, PluginResponse } from '../plugins/types.js';
+import type { PluginResponse } from '../plugins/types.js';
+import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
 export interface ProxyState {
@@ -114,7 +115,7 @@ function clientIp(res: uWS.HttpResponse): string {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext {
+export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
   // request
   method = '';
   url = '';
@@ -276,7 +277,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
       this.next();
     } else {
       this.chain = chain;
-      this.runAccess(chain, 0);
+      runAccess(this, chain, 0);
     }
   }
 
@@ -289,61 +290,26 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     this.proxy(service);
   }
 
-  /** Runs access handlers from `from`; an async one resumes the chain when it settles. */
-  private runAccess(chain: Chain, from: number): void {
-    const access = chain.access;
-    for (let i = from; i < access.length; i++) {
-      let r;
-      try {
-        r = access[i]!(this);
-      } catch (err) {
-        return this.pluginFailed(err as Error);
-      }
-      if (r !== undefined) {
-        if (typeof (r as Promise<unknown>).then === 'function') {
-          (r as Promise<PluginResponse | void>).then(
-            (res) => {
-              if (this.aborted || this.finished) return;
-              if (res !== undefined) return this.respond(res);
-              this.afterAccessStep(chain, i);
-            },
-            (err: Error) => this.pluginFailed(err),
-          );
-          return;
-        }
-        return this.respond(r as PluginResponse);
-      }
-      if (chain.accessAuth[i] && this.consumer !== null && chain.byConsumer !== null) {
-        return this.afterAccessStep(chain, i);
-      }
-    }
+  // ---- access phase (run by plugin-phases.ts) ---------------------------------------------------
+
+  accessCancelled(): boolean {
+    return this.aborted || this.finished;
+  }
+
+  accessPassed(): void {
     this.accessDone = true;
     this.next();
   }
 
-  /** After step i: switch to the consumer's own chain if it has one, then go on. */
-  private afterAccessStep(chain: Chain, i: number): void {
-    const consumer = this.consumer;
-    const own = consumer !== null && chain.byConsumer !== null ? chain.byConsumer.get(consumer.id) : undefined;
-    if (own === undefined || own === chain) return this.runAccess(chain, i + 1);
-    const prio = chain.accessPriority[i]!;
-    let j = 0;
-    while (j < own.access.length && own.accessPriority[j]! >= prio) j++;
-    this.chain = own;
-    this.runAccess(own, j);
-  }
-
-  private pluginFailed(err: Error): void {
+  accessFailed(err: Error): void {
     if (this.aborted || this.finished) return;
     this.errorMessage = 'plugin error: ' + err.message;
     this.fail(ERRORS.internal);
   }
 
   /** A response a plugin made (auth failure, rate limit, mock...). */
-  private respond(r: PluginResponse): void {
-    if (r.body === undefined) {
-      return this.fail({ status: r.status, message: r.message ?? statusLine(r.status).slice(4), headers: r.headers });
-    }
+  accessRejected(r: PluginResponse): void {
+    if (r.body === undefined) return this.fail(pluginError(r));
     corking = this;
     this.corkPlugin = r;
     this.res.cork(corkPluginResponse);
@@ -357,7 +323,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     const res = this.res;
     this.status = r.status;
     if (r.headers !== undefined) this.madeHeaders = r.headers;
-    this.runHeaderPhase(r.status);
+    runHeaderPhase(this, r.status);
     res.writeStatus(statusLine(r.status));
     this.writeMadeHeaders(r.headers);
     this.writePluginHeaders();
@@ -381,18 +347,6 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     const h = this.headers;
     const declared = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
     return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
-  }
-
-  private runHeaderPhase(status: number): void {
-    const fns = this.chain?.header;
-    if (fns == null) return;
-    for (let i = 0; i < fns.length; i++) {
-      try {
-        fns[i]!(this, status);
-      } catch (err) {
-        this.errorMessage = 'plugin header phase: ' + (err as Error).message;
-      }
-    }
   }
 
   /** Headers of a gateway-made response, minus those a header-phase plugin removed. */
@@ -558,7 +512,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
   private bodyRead(): void {
     if (this.aborted || this.finished) return;
     this.requestBody = this.body as Buffer;
-    this.runAccess(this.chain!, 0);
+    runAccess(this, this.chain!, 0);
   }
 
   private streamBody(): void {
@@ -593,7 +547,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
         else out.push(k, v);
       }
     }
-    if (this.consumer !== null) this.pushConsumerHeaders(out);
+    if (this.consumer !== null) pushConsumerHeaders(out, this.consumer, this.credentialId, this.anonymous, this.hideConsumerGroups, this.snapshot.consumers);
     if (this.requestBody !== null) {
       // Read whole for a plugin (maybe replaced, maybe chunked by the client): a known length.
       const body = this.body as Buffer | null;
@@ -623,18 +577,6 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     } catch (err) {
       this.onError(err as Error);
     }
-  }
-
-  /** X-Consumer-* headers of SPEC §5 (incoming ones were already dropped: they cannot be spoofed). */
-  private pushConsumerHeaders(out: string[]): void {
-    const c = this.consumer!;
-    if (this.anonymous) out.push('x-anonymous-consumer', 'true');
-    out.push('x-consumer-id', c.id);
-    if (c.custom_id !== null) out.push('x-consumer-custom-id', c.custom_id);
-    if (c.username !== null) out.push('x-consumer-username', c.username);
-    if (this.credentialId !== null) out.push('x-credential-identifier', this.credentialId);
-    const groups = this.snapshot.consumers.groups(c.id);
-    if (groups.length > 0 && !this.hideConsumerGroups) out.push('x-consumer-groups', groups.join(', '));
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -754,7 +696,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     this.headPending = false;
     const headers = this.upstreamHeaders!;
     const status = this.status;
-    this.runHeaderPhase(status);
+    runHeaderPhase(this, status);
     const removed = this.removedResponseHeaders;
     res.writeStatus(statusLine(status));
     let upstreamVia: string | null = null;
@@ -948,7 +890,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     const res = this.res;
     this.status = err.status;
     this.madeHeaders = err.headers ?? ERROR_HEADERS;
-    if (this.rt !== null) this.runHeaderPhase(err.status);
+    if (this.rt !== null) runHeaderPhase(this, err.status);
     res.writeStatus(statusLine(err.status));
     if (this.removedResponseHeaders === null || !this.removedResponseHeaders.has('content-type')) res.writeHeader('content-type', 'application/json; charset=utf-8');
     this.writeMadeHeaders(err.headers);
@@ -989,17 +931,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PluginContext 
     this.finished = true;
     this.state.inFlight--;
     this.state.onFinish(this);
-    const log = this.chain?.log;
-    if (log != null) {
-      const info: LogInfo = { status: this.status, latencyMs: performance.now() - this.start, upstreamLatencyMs: this.upstreamLatency, bytesSent: this.bytesSent };
-      for (let i = 0; i < log.length; i++) {
-        try {
-          log[i]!(this, info);
-        } catch {
-          /* a log handler must never break the request path */
-        }
-      }
-    }
+    if (this.chain !== null && this.chain.log !== null) runLogPhase(this, this.status, performance.now() - this.start, this.upstreamLatency, this.bytesSent);
   }
 }
 

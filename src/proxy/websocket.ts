@@ -1,10 +1,12 @@
 /**
  * WebSocket passthrough (SPEC.md §4): uWS accepts the client's upgrade request, the route is
- * matched and its access phase runs, then a `ws` client performs the handshake with the
- * service's peer; only when the upstream accepts is the client upgraded, with the subprotocol the
+ * matched and its plugin chain's access phase runs (plugin-phases.ts, the same runner as HTTP; a
+ * rejection is an HTTP answer and no upstream is contacted), then a `ws` client performs the
+ * handshake with the service's peer, carrying the plugins' upstream headers, query and X-Consumer-*; only when the upstream accepts is the client upgraded, with the subprotocol the
  * upstream chose. From then on messages, pings and close codes pass through both ways with
  * backpressure. A connection keeps the snapshot (route, service, peer) it started with, so a
- * reload never touches it.
+ * reload never touches it. The header phase runs on the 101 (or the rejection); the log phase
+ * when the WebSocket closes (status 101), or when the upgrade got an HTTP answer instead.
  *
  * Limits (per connection, documented in the README):
  * - max message size: `wsRouteOptions(rt).maxPayload` (16 MiB by default), both directions, close
@@ -24,7 +26,10 @@ import type { IncomingMessage, ClientRequest } from 'node:http';
 import type { Logger } from 'pino';
 import type uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
+import type { Consumer, Route, Service } from '../config/types.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
+import type { Chain } from '../plugins/chain.js';
+import type { PluginResponse } from '../plugins/types.js';
 import { WebSocketMetrics } from '../observability/websocket-metrics.js';
 import type { MatchInput, RouteMatch } from '../router/types.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
@@ -34,6 +39,7 @@ import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwar
 import { HOP_BY_HOP, VIA_VALUE } from './headers.js';
 import type { ProxyState } from './http.js';
 import { normalizePath } from './path.js';
+import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 import { statusLine } from './status.js';
 
 // ---- limits ---------------------------------------------------------------------------------
@@ -93,17 +99,9 @@ const UPGRADE_RESPONSE_SKIP: ReadonlySet<string> = new Set([
 ]);
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
 const BINARY = { binary: true } as const;
+const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json; charset=utf-8' });
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const TEXT = { binary: false } as const;
-
-// ---- access phase ----------------------------------------------------------------------------
-
-/**
- * The access phase of the route's plugin chain for an upgrade request: answer null to let the
- * handshake proceed, or a gateway error to reject it (as an HTTP response, no upstream contact).
- * Set by the plugin engine on `WebSocketProxy.access`; called from exactly one place,
- * `WsConnection.runAccess`.
- */
-export type WsAccessHook = (conn: WsConnection) => GatewayError | null | Promise<GatewayError | null>;
 
 // ---- header collection (one static callback, as http.ts) -------------------------------------
 
@@ -161,8 +159,6 @@ export interface WsUserData {
 /** One per worker: the uWS `ws` behaviour, the open connections, shutdown. */
 export class WebSocketProxy {
   readonly open = new Set<WsConnection>();
-  /** Set by the plugin engine (access phase for upgrade requests); null = no plugins. */
-  access: WsAccessHook | null = null;
   closing = false;
 
   constructor(
@@ -207,8 +203,11 @@ export class WebSocketProxy {
 
 type Phase = 'handshake' | 'open' | 'closed';
 
-/** One proxied WebSocket: the uWS side (client) and the `ws` side (upstream). */
-export class WsConnection {
+/**
+ * One proxied WebSocket: the uWS side (client) and the `ws` side (upstream). It is also what the
+ * route's plugins see of the upgrade request (PluginContext, via PhaseHost).
+ */
+export class WsConnection implements PhaseHost {
   // request (copied out of uWS before anything asynchronous)
   method = '';
   url = '';
@@ -231,6 +230,29 @@ export class WsConnection {
   options: WsRouteOptions = DEFAULT_ROUTE_OPTIONS;
   peer: Peer | null = null;
   attempts = 0;
+  // plugins (PluginContext)
+  chain: Chain | null = null;
+  consumer: Consumer | null = null;
+  credentialId: string | null = null;
+  anonymous = false;
+  hideConsumerGroups = false;
+  /** Upstream handshake headers set (value) or removed (null) by plugins, by lower-case name. */
+  upstreamOverrides: Map<string, string | null> | null = null;
+  upstreamQuery: string | null = null;
+  /** Upstream handshake path set by a plugin (request-transformer replace.uri). */
+  upstreamPath: string | null = null;
+  /** An upgrade request has no body: no plugin sees one (PluginContext.requestBody). */
+  readonly requestBody: Buffer | null = null;
+  /** Headers of the HTTP answer being written instead of the upgrade (getResponseHeader). */
+  madeHeaders: Readonly<Record<string, string>> | null = null;
+  /** Headers plugins add to the 101 or to the HTTP answer: [name, value, ...]. */
+  responseHeaders: string[] | null = null;
+  /** Upstream 101 headers plugins removed, lower-case. */
+  removedResponseHeaders: Set<string> | null = null;
+  /** Whether the log phase ran (once: at close, or with the HTTP answer). */
+  logPhaseDone = false;
+  /** Message bytes sent to the client (the log phase's bytesSent). */
+  bytesToClient = 0;
   // state
   phase: Phase = 'handshake';
   aborted = false;
@@ -297,38 +319,120 @@ export class WsConnection {
       if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
       return this.fail(ERRORS.noRoute);
     }
-    if (rt.service === null) return this.fail(ERRORS.noService);
-    this.runAccess(rt.service);
+    const chain = rt.chain;
+    if (chain === null) return this.accessPassed();
+    this.chain = chain;
+    // The single call site of the plugin chain for upgrade requests (the runner HTTP uses too).
+    runAccess(this, chain, 0);
   }
 
-  /** The access phase: the single call site of the plugin chain for upgrade requests. */
-  private runAccess(service: ServiceRuntime): void {
-    const hook = this.proxy.access;
-    if (hook === null) return this.connect(service, null);
-    let verdict: GatewayError | null | Promise<GatewayError | null>;
-    try {
-      verdict = hook(this);
-    } catch (err) {
-      this.errorMessage = (err as Error).message;
-      return this.fail(ERRORS.internal);
-    }
-    if (verdict instanceof Promise) {
-      verdict.then(
-        (v) => this.afterAccess(v, service),
-        (err: Error) => {
-          this.errorMessage = err.message;
-          this.fail(ERRORS.internal);
-        },
-      );
-    } else {
-      this.afterAccess(verdict, service);
-    }
+  // ---- access phase (run by plugin-phases.ts) ----------------------------------------------
+
+  accessCancelled(): boolean {
+    return this.aborted || this.responded;
   }
 
-  private afterAccess(verdict: GatewayError | null, service: ServiceRuntime): void {
-    if (this.aborted) return;
-    if (verdict !== null) return this.fail(verdict);
+  /** Every access handler let the upgrade through: open the upstream handshake. */
+  accessPassed(): void {
+    if (this.aborted || this.responded) return;
+    const service = this.rt!.service;
+    if (service === null) return this.fail(ERRORS.noService);
     this.connect(service, null);
+  }
+
+  /** A plugin's answer instead of the upgrade; no upstream connection was made. */
+  accessRejected(r: PluginResponse): void {
+    if (r.body === undefined) return this.fail(pluginError(r));
+    this.respond(r.status, r.headers, r.body, false);
+  }
+
+  accessFailed(err: Error): void {
+    if (this.aborted || this.responded) return;
+    this.errorMessage = 'plugin error: ' + err.message;
+    this.fail(ERRORS.internal);
+  }
+
+  // ---- PluginContext --------------------------------------------------------------------------
+
+  get route(): Route {
+    return this.rt!.route;
+  }
+  get service(): Service | null {
+    return this.rt!.service?.service ?? null;
+  }
+  get params(): Readonly<Record<string, string>> | null {
+    return this.match?.params ?? null;
+  }
+
+  authenticate(consumer: Consumer, credentialId: string | null, anonymous: boolean): void {
+    this.consumer = consumer;
+    this.credentialId = credentialId;
+    this.anonymous = anonymous;
+  }
+
+  /** Applied to the upstream handshake request. */
+  setUpstreamHeader(name: string, value: string | null): void {
+    (this.upstreamOverrides ??= new Map()).set(name.toLowerCase(), value);
+  }
+
+  /** Applied to the upstream handshake URL. */
+  setUpstreamQuery(query: string): void {
+    this.upstreamQuery = query;
+  }
+
+  /** Added to the 101, or to the HTTP answer when the upgrade is refused. */
+  addResponseHeader(name: string, value: string): void {
+    (this.responseHeaders ??= []).push(name, value);
+  }
+
+  /** Removes a header of the 101 (or of the HTTP answer), also one a plugin added before. */
+  removeResponseHeader(name: string): void {
+    const lower = name.toLowerCase();
+    (this.removedResponseHeaders ??= new Set()).add(lower);
+    const extra = this.responseHeaders;
+    if (extra !== null) {
+      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) extra.splice(i, 2);
+    }
+  }
+
+  /** Applied to the upstream handshake URL (the query stays, as on HTTP). */
+  setUpstreamPath(path: string): void {
+    this.upstreamPath = path;
+  }
+
+  /** A header of the 101 or of the HTTP answer as the client will get it so far (header phase). */
+  getResponseHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    const extra = this.responseHeaders;
+    if (extra !== null) {
+      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) return extra[i + 1]!;
+    }
+    if (this.removedResponseHeaders !== null && this.removedResponseHeaders.has(lower)) return undefined;
+    const made = this.madeHeaders;
+    if (made !== null) {
+      for (const k in made) if (k.toLowerCase() === lower) return made[k]!;
+      return undefined;
+    }
+    const raw = this.upstreamHeaders?.rawHeaders;
+    if (raw === undefined || UPGRADE_RESPONSE_SKIP.has(lower)) return undefined;
+    let found: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i]!.toLowerCase() !== lower) continue;
+      found = found === undefined ? raw[i + 1]! : found + (lower === 'set-cookie' ? '\n' : ', ') + raw[i + 1]!;
+    }
+    return found;
+  }
+
+  /** The upstream's 101 headers that reach the client, flat [lower-case name, value, ...]. */
+  upstreamResponseHeaders(): string[] {
+    const out: string[] = [];
+    const raw = this.upstreamHeaders?.rawHeaders;
+    if (raw === undefined) return out;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!.toLowerCase();
+      if (!UPGRADE_RESPONSE_SKIP.has(name)) out.push(name, raw[i + 1]!);
+    }
+    return out;
   }
 
   /** Opens the upstream handshake to the next peer (again to another on a connection failure). */
@@ -344,8 +448,12 @@ export class WsConnection {
     const rt = this.rt!;
     const h = this.headers;
     const list: string[] = [];
-    copyEndToEndHeaders(list, this.rawHeaders, h.connection, WS_HANDSHAKE_HEADERS);
+    const overrides = this.upstreamOverrides;
+    copyEndToEndHeaders(list, this.rawHeaders, h.connection, overrides === null ? WS_HANDSHAKE_HEADERS : { has: (n: string) => WS_HANDSHAKE_HEADERS.has(n) || overrides.has(n) });
     appendForwardedHeaders(list, h, this.clientIp, this.proxy.state.tls, this.proxy.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    // Plugin headers (the `ws` client generates the Sec-WebSocket-* handshake headers itself).
+    if (overrides !== null) for (const [k, v] of overrides) if (v !== null && !WS_HANDSHAKE_HEADERS.has(k)) list.push(k, v);
+    if (this.consumer !== null) pushConsumerHeaders(list, this.consumer, this.credentialId, this.anonymous, this.hideConsumerGroups, this.snapshot.consumers);
     const headers: Record<string, string> = {};
     for (let i = 0; i < list.length; i += 2) {
       const name = list[i]!;
@@ -354,7 +462,8 @@ export class WsConnection {
     }
     const secure = service.scheme === 'https';
     const host = peer.host.includes(':') && !peer.host.startsWith('[') ? `[${peer.host}]` : peer.host;
-    const target = `${secure ? 'wss' : 'ws'}://${host}:${peer.port}${match.upstreamPath}${this.query === '' ? '' : '?' + this.query}`;
+    const query = this.upstreamQuery ?? this.query;
+    const target = `${secure ? 'wss' : 'ws'}://${host}:${peer.port}${this.upstreamPath ?? match.upstreamPath}${query === '' ? '' : '?' + query}`;
     const protocols = this.secProtocol === '' ? [] : this.secProtocol.split(',').map((p) => p.trim()).filter((p) => p !== '');
     const connectTimeout = service.service.connect_timeout;
     this.upstreamStart = performance.now();
@@ -435,17 +544,21 @@ export class WsConnection {
   /** Inside cork: 101 with the upstream's extra response headers (Set-Cookie...), then upgrade. */
   private writeUpgrade(): void {
     const res = this.res;
+    runHeaderPhase(this, 101);
     res.writeStatus('101 Switching Protocols');
     const raw = this.upstreamHeaders?.rawHeaders;
+    const removed = this.removedResponseHeaders;
     let upstreamVia: string | null = null;
     if (raw !== undefined) {
       for (let i = 0; i < raw.length; i += 2) {
         const name = raw[i]!.toLowerCase();
         if (name === 'via') upstreamVia = raw[i + 1]!;
         if (UPGRADE_RESPONSE_SKIP.has(name)) continue;
+        if (removed !== null && removed.has(name)) continue;
         res.writeHeader(name, raw[i + 1]!);
       }
     }
+    this.writePluginHeaders();
     res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
     res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
     res.writeHeader('x-sluice-proxy-latency', Math.round(this.upstreamStart - this.start) + '');
@@ -470,8 +583,9 @@ export class WsConnection {
       this.release();
       if (this.aborted) return;
       this.errorMessage = `upstream refused the WebSocket handshake with ${status}`;
-      const body = withBody ? Buffer.concat(chunks, size) : null;
-      this.respond(status, r.headers['content-type'] ?? null, body);
+      const body = withBody ? Buffer.concat(chunks, size) : '';
+      const type = r.headers['content-type'];
+      this.respond(status, type === undefined ? undefined : { 'content-type': Array.isArray(type) ? type[0]! : type }, body, true);
     };
     if (declared > REFUSAL_BODY_LIMIT) return finish(false);
     r.on('data', (c: Buffer) => {
@@ -583,6 +697,7 @@ export class WsConnection {
     const m = this.proxy.metrics;
     m.toClientMessages.inc();
     m.toClientBytes.inc(data.length);
+    this.bytesToClient += data.length;
     if (status === 2) {
       // Dropped: cannot happen below UWS_MAX_BACKPRESSURE; the stream is no longer intact.
       this.errorMessage = 'client backpressure limit: message dropped';
@@ -646,6 +761,14 @@ export class WsConnection {
     this.phase = 'closed';
     this.proxy.open.delete(this);
     this.release();
+    this.logPhase();
+  }
+
+  /** The plugins' log phase, once per connection: at close (101) or with the HTTP answer. */
+  private logPhase(): void {
+    if (this.logPhaseDone) return;
+    this.logPhaseDone = true;
+    if (this.chain !== null && this.chain.log !== null) runLogPhase(this, this.status, performance.now() - this.start, this.upstreamLatency, this.bytesToClient);
   }
 
   private onClientAborted(): void {
@@ -658,10 +781,13 @@ export class WsConnection {
     if (up !== null) up.terminate();
     this.release();
     this.logHandshake();
+    this.logPhase();
   }
 
   private fail(err: GatewayError): void {
-    this.respond(err.status, null, null, err);
+    if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
+    const headers = err.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...err.headers };
+    this.respond(err.status, headers, errorBodyFast(err.message, this.requestId), false);
   }
 
   private redirectToHttps(rt: RouteRuntime): void {
@@ -671,30 +797,37 @@ export class WsConnection {
     this.fail({ status: code, message: 'Moved', headers: { location } });
   }
 
-  /** An HTTP answer instead of the upgrade: a gateway error (JSON) or the upstream's refusal. */
-  private respond(status: number, contentType: string | string[] | null, body: Buffer | null, err?: GatewayError): void {
+  /**
+   * An HTTP answer instead of the upgrade: a gateway error (JSON), a plugin's answer, or the
+   * upstream's refusal (`fromUpstream`: its status, content type and small body). The header
+   * phase runs and plugin headers are added, as on HTTP responses.
+   */
+  private respond(status: number, headers: Readonly<Record<string, string>> | undefined, body: string | Buffer, fromUpstream: boolean): void {
     if (this.aborted || this.responded) return;
     this.responded = true;
     this.status = status;
+    this.madeHeaders = headers ?? NO_HEADERS;
     const res = this.res;
     res.cork(() => {
+      if (this.chain !== null) runHeaderPhase(this, status);
       res.writeStatus(statusLine(status));
-      if (err !== undefined) {
-        res.writeHeader('content-type', 'application/json; charset=utf-8');
-        if (err.headers !== undefined) for (const k in err.headers) res.writeHeader(k, err.headers[k]!);
-        res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
-        res.writeHeader('via', VIA_VALUE);
-        res.end(errorBodyFast(err.message, this.requestId));
-        if (this.errorMessage === null && status >= 500) this.errorMessage = err.message;
-      } else {
-        if (contentType !== null) res.writeHeader('content-type', Array.isArray(contentType) ? contentType[0]! : contentType);
-        res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
-        res.writeHeader('via', VIA_VALUE);
-        res.end(body ?? '');
-      }
+      const removed = this.removedResponseHeaders;
+      if (headers !== undefined) for (const k in headers) if (removed === null || !removed.has(k.toLowerCase())) res.writeHeader(k, headers[k]!);
+      this.writePluginHeaders();
+      if (fromUpstream) res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
+      else res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
+      res.writeHeader('via', VIA_VALUE);
+      res.end(body);
     });
     this.phase = 'closed';
     this.logHandshake();
+    this.logPhase();
+  }
+
+  private writePluginHeaders(): void {
+    const extra = this.responseHeaders;
+    if (extra === null) return;
+    for (let i = 0; i < extra.length; i += 2) this.res.writeHeader(extra[i]!, extra[i + 1]!);
   }
 
   /** Access line + request metrics for the upgrade request (101 or the HTTP answer). */
@@ -711,7 +844,7 @@ export class WsConnection {
       websocket: true,
       route: this.rt?.label ?? null,
       service: this.rt?.service?.service.name ?? null,
-      consumer: null,
+      consumer: this.consumer === null ? null : this.consumer.username ?? this.consumer.custom_id ?? this.consumer.id,
       status: this.status,
       latency_ms: Math.round(total * 100) / 100,
       upstream_latency_ms: this.upstreamLatency < 0 ? null : Math.round(this.upstreamLatency * 100) / 100,

@@ -1,0 +1,128 @@
+/**
+ * Running a route's plugin chain against a request: the one implementation shared by the HTTP
+ * proxy (http.ts, ProxyRequest) and the WebSocket proxy (websocket.ts, WsConnection, for the
+ * upgrade request). Module functions taking the request as an argument: nothing is allocated per
+ * request except what an async access handler needs to resume the chain.
+ */
+import type { Consumer } from '../config/types.js';
+import type { Chain } from '../plugins/chain.js';
+import type { ConsumerIndex, LogInfo, PluginContext, PluginResponse } from '../plugins/types.js';
+import type { GatewayError } from './errors.js';
+import { statusLine } from './status.js';
+
+/** What the chain runner needs of a request besides what a plugin sees of it. */
+export interface PhaseHost extends PluginContext {
+  /** The chain running; switched to the consumer's own chain after authentication. */
+  chain: Chain | null;
+  /** Why the request failed, for the access log (header-phase errors land here). */
+  errorMessage: string | null;
+  /** The request is over (client gone, or answered): a late async result is dropped. */
+  accessCancelled(): boolean;
+  /** Every access handler let the request through: go on to the upstream. */
+  accessPassed(): void;
+  /** An access handler answered the request itself (auth failure, rate limit, mock...). */
+  accessRejected(r: PluginResponse): void;
+  /** An access handler threw, or its promise rejected (the proxy answers 500). */
+  accessFailed(err: Error): void;
+}
+
+/**
+ * Runs access handlers from `from`. A handler may return nothing (go on), a PluginResponse (the
+ * answer), or a promise of either (the chain resumes when it settles). After an authentication
+ * plugin set a consumer that has its own chain on this route, the rest runs in that chain.
+ */
+export function runAccess(host: PhaseHost, chain: Chain, from: number): void {
+  const access = chain.access;
+  for (let i = from; i < access.length; i++) {
+    let r;
+    try {
+      r = access[i]!(host);
+    } catch (err) {
+      return host.accessFailed(err as Error);
+    }
+    if (r !== undefined) {
+      if (typeof (r as Promise<unknown>).then === 'function') {
+        (r as Promise<PluginResponse | void>).then(
+          (res) => {
+            if (host.accessCancelled()) return;
+            if (res !== undefined) return host.accessRejected(res);
+            afterAccessStep(host, chain, i);
+          },
+          (err: Error) => host.accessFailed(err),
+        );
+        return;
+      }
+      return host.accessRejected(r as PluginResponse);
+    }
+    if (chain.accessAuth[i] && host.consumer !== null && chain.byConsumer !== null) {
+      return afterAccessStep(host, chain, i);
+    }
+  }
+  host.accessPassed();
+}
+
+/** After step i: switch to the consumer's own chain if it has one (same priority point), then go on. */
+function afterAccessStep(host: PhaseHost, chain: Chain, i: number): void {
+  const consumer = host.consumer;
+  const own = consumer !== null && chain.byConsumer !== null ? chain.byConsumer.get(consumer.id) : undefined;
+  if (own === undefined || own === chain) return runAccess(host, chain, i + 1);
+  const prio = chain.accessPriority[i]!;
+  let j = 0;
+  while (j < own.access.length && own.accessPriority[j]! >= prio) j++;
+  host.chain = own;
+  runAccess(host, own, j);
+}
+
+/** A plugin answer without a raw body, as a gateway error: JSON `{"message","request_id"}`. */
+export function pluginError(r: PluginResponse): GatewayError {
+  return { status: r.status, message: r.message ?? statusLine(r.status).slice(4), headers: r.headers };
+}
+
+/** The header phase, once the response status is known (proxied or gateway-made). */
+export function runHeaderPhase(host: PhaseHost, status: number): void {
+  const fns = host.chain?.header;
+  if (fns == null) return;
+  for (let i = 0; i < fns.length; i++) {
+    try {
+      fns[i]!(host, status);
+    } catch (err) {
+      host.errorMessage = 'plugin header phase: ' + (err as Error).message;
+    }
+  }
+}
+
+/** The log phase, after the response (or the WebSocket) is finished. Handlers never break the request path. */
+export function runLogPhase(host: PhaseHost, status: number, latencyMs: number, upstreamLatencyMs: number, bytesSent: number): void {
+  const log = host.chain?.log;
+  if (log == null) return;
+  const info: LogInfo = { status, latencyMs, upstreamLatencyMs, bytesSent };
+  for (let i = 0; i < log.length; i++) {
+    try {
+      log[i]!(host, info);
+    } catch {
+      /* a log handler must never break the request path */
+    }
+  }
+}
+
+/**
+ * X-Consumer-* headers of SPEC §5 sent upstream for an authenticated request, appended to a flat
+ * [name, value, ...] list (incoming ones were already dropped as SET_BY_GATEWAY: they cannot be
+ * spoofed). `hideGroups`: acl's hide_groups_header.
+ */
+export function pushConsumerHeaders(
+  out: string[],
+  c: Consumer,
+  credentialId: string | null,
+  anonymous: boolean,
+  hideGroups: boolean,
+  consumers: ConsumerIndex,
+): void {
+  if (anonymous) out.push('x-anonymous-consumer', 'true');
+  out.push('x-consumer-id', c.id);
+  if (c.custom_id !== null) out.push('x-consumer-custom-id', c.custom_id);
+  if (c.username !== null) out.push('x-consumer-username', c.username);
+  if (credentialId !== null) out.push('x-credential-identifier', credentialId);
+  const groups = consumers.groups(c.id);
+  if (groups.length > 0 && !hideGroups) out.push('x-consumer-groups', groups.join(', '));
+}
