@@ -97,6 +97,7 @@ const UPGRADE_RESPONSE_SKIP: ReadonlySet<string> = new Set([
   'via',
   'uwebsockets',
 ]);
+const UPGRADE_TOKEN = /(?:^|,)[ \t]*upgrade[ \t]*(?:,|$)/i;
 const RETRYABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ETIMEDOUT']);
 const BINARY = { binary: true } as const;
 const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json; charset=utf-8' });
@@ -303,6 +304,9 @@ export class WsConnection implements PhaseHost {
     res.onAborted(() => this.onClientAborted());
 
     if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
+    // RFC 6455 §4.2.1: the handshake's Connection must include "upgrade" (uWS does not check; a
+    // `Connection: close` upgrade would be closed by uWS right after the 101).
+    if (!UPGRADE_TOKEN.test(this.headers.connection ?? '')) return this.fail(ERRORS.badRequest);
     if (this.proxy.closing) return this.fail(ERRORS.serviceDisabled);
     const path = normalizePath(this.url);
     if (path === null) return this.fail(ERRORS.badPath);
@@ -537,12 +541,30 @@ export class WsConnection implements PhaseHost {
     }
     this.status = 101;
     this.responded = true;
+    // The head is written corked (one send); res.upgrade is called after the cork, not inside it:
+    // in uWS 20.30, HttpResponse::cork reads the upgraded socket's reallocated memory as HTTP
+    // response state once its handler returns and may close the fresh WebSocket (1006 right
+    // after `open`, a few percent of upgrades under load; uWebSockets PR #1929). Outside the
+    // cork, uWS writes the Upgrade/Connection/Accept lines itself without corking.
+    this.res.cork(() => this.writeUpgradeHead());
+    if (this.aborted) {
+      // The head's write failed and uWS closed the client: close the upstream too.
+      this.upstreamClosed = true;
+      up.close(1001, 'Going Away');
+      this.phase = 'closed';
+      this.status = 499;
+      this.errorMessage ??= 'client closed the connection';
+      this.release();
+      this.logHandshake();
+      this.logPhase();
+      return;
+    }
     // uWS calls `open` (onClientOpen) from inside res.upgrade.
-    this.res.cork(() => this.writeUpgrade());
+    this.res.upgrade<WsUserData>({ conn: this }, this.secKey, this.upstreamProtocol, this.secExtensions, this.context!);
   }
 
-  /** Inside cork: 101 with the upstream's extra response headers (Set-Cookie...), then upgrade. */
-  private writeUpgrade(): void {
+  /** Inside cork: 101 with the upstream's extra response headers (Set-Cookie...) and ours; upgrade follows. */
+  private writeUpgradeHead(): void {
     const res = this.res;
     runHeaderPhase(this, 101);
     res.writeStatus('101 Switching Protocols');
@@ -563,7 +585,6 @@ export class WsConnection implements PhaseHost {
     res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
     res.writeHeader('x-sluice-proxy-latency', Math.round(this.upstreamStart - this.start) + '');
     this.upstreamHeaders = null;
-    res.upgrade<WsUserData>({ conn: this }, this.secKey, this.upstreamProtocol, this.secExtensions, this.context!);
   }
 
   /** The upstream answered the handshake with something else than 101: relay status (and small body). */

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import net, { type AddressInfo, type Socket } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { SignJWT } from 'jose';
 import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
@@ -375,5 +375,68 @@ describe('websocket upgrades run the access plugins', () => {
     expect(mine.seen.headers['x-correlation-id']).toBe('client-chosen-1');
     expect(mine.headers['x-correlation-id']).toBe('client-chosen-1');
     await closeClient(mine.ws);
+  });
+});
+
+/**
+ * A raw upgrade request (no `ws` client, so the Connection header is ours), reading the 101 and
+ * the upstream's first message; null when the connection closes before that message.
+ */
+function rawUpgrade(path: string, connection: string): Promise<{ head: string; message: string | null }> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(gw.proxyPort, '127.0.0.1');
+    let buf = Buffer.alloc(0);
+    let head: string | null = null;
+    const done = (message: string | null): void => {
+      s.destroy();
+      resolve({ head: head ?? '', message });
+    };
+    s.on('connect', () => {
+      s.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: ${connection}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    });
+    s.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (head === null) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        head = buf.subarray(0, end).toString('latin1');
+        buf = buf.subarray(end + 4);
+      }
+      // One unmasked server frame: text, 7-bit or 16-bit length.
+      if (buf.length < 2) return;
+      let len = buf[1]! & 0x7f;
+      let off = 2;
+      if (len === 126) {
+        if (buf.length < 4) return;
+        len = buf.readUInt16BE(2);
+        off = 4;
+      }
+      if (buf.length >= off + len) done(buf.subarray(off, off + len).toString());
+    });
+    s.on('close', () => done(null));
+    s.on('error', reject);
+  });
+}
+
+describe('asynchronous upgrades (uWS 20.30 cork bug)', () => {
+  // uWS 20.30's HttpResponse::cork reads the upgraded socket's reallocated memory as HTTP response
+  // state once its handler returns: an upgrade made inside it was sometimes closed right after
+  // `open` (uWebSockets PR #1929). The proxy now writes the head corked and upgrades after.
+  it('every one of many upgrades stays open and gets the message the upstream sends first', async () => {
+    for (let i = 0; i < 150; i++) {
+      const r = await rawUpgrade(`/open/n${i}`, i % 2 === 0 ? 'Upgrade' : 'keep-alive, Upgrade');
+      expect(r.head.startsWith('HTTP/1.1 101 '), `upgrade ${i}`).toBe(true);
+      expect(r.message, `upgrade ${i}`).not.toBeNull();
+      expect(JSON.parse(r.message!).url).toBe(`/n${i}`);
+    }
+  });
+
+  it('a handshake whose Connection lacks "upgrade" gets 400 (RFC 6455 §4.2.1), no upstream connection', async () => {
+    const before = up.tcpConnections;
+    for (const connection of ['close', 'keep-alive']) {
+      const r = await rawUpgrade('/open/bad', connection);
+      expect(r.head.startsWith('HTTP/1.1 400 '), connection).toBe(true);
+    }
+    expect(up.tcpConnections).toBe(before);
   });
 });
