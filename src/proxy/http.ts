@@ -2,15 +2,16 @@ import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
-import type { MatchInput, RouteMatch } from '../router/types.js';
+import type { MatchInput } from '../router/types.js';
 import type { BalanceInput, Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
+import { PluginRequest, joinHeader } from './plugin-request.js';
 import type { Chain } from '../plugins/chain.js';
-import type { Consumer, Route, Service, Upstream } from '../config/types.js';
+import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 
@@ -115,7 +116,7 @@ function clientIp(res: uWS.HttpResponse): string {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
+export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost {
   // request
   method = '';
   url = '';
@@ -130,23 +131,14 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
   start = 0;
   // routing
   snapshot: Snapshot;
-  match: RouteMatch | null = null;
-  rt: RouteRuntime | null = null;
   peer: Peer | null = null;
   attempts = 0;
   // plugins
   chain: Chain | null = null;
-  consumer: Consumer | null = null;
-  credentialId: string | null = null;
-  anonymous = false;
-  hideConsumerGroups = false;
   accessDone = false;
   bodyReady = false;
   dispatched = false;
-  upstreamOverrides: Map<string, string | null> | null = null;
-  upstreamQuery: string | null = null;
   upstreamMethod: string | null = null;
-  upstreamPath: string | null = null;
   /** The whole request body, when the chain asked for it (PluginContext.requestBody). */
   requestBody: Buffer | null = null;
   /** The access phase waits for the whole body (chain.bufferRequestBody). */
@@ -158,10 +150,6 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
   respLimit = 0;
   /** Content-Length of a response whose body a plugin replaced. */
   lengthOverride = -1;
-  /** Headers of a gateway-made response being written (getResponseHeader). */
-  madeHeaders: Readonly<Record<string, string>> | null = null;
-  responseHeaders: string[] | null = null;
-  removedResponseHeaders: Set<string> | null = null;
   corkPlugin: PluginResponse | null = null;
   // upstream
   abortUpstream: ((err?: Error) => void) | null = null;
@@ -193,6 +181,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
     readonly res: uWS.HttpResponse,
     readonly state: ProxyState,
   ) {
+    super();
     this.snapshot = state.snapshot;
   }
 
@@ -364,44 +353,6 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
 
   // ---- PluginContext --------------------------------------------------------------------------
 
-  get route(): Route {
-    return this.rt!.route;
-  }
-  get service(): Service | null {
-    return this.rt!.service?.service ?? null;
-  }
-  get params(): Readonly<Record<string, string>> | null {
-    return this.match?.params ?? null;
-  }
-
-  authenticate(consumer: Consumer, credentialId: string | null, anonymous: boolean): void {
-    this.consumer = consumer;
-    this.credentialId = credentialId;
-    this.anonymous = anonymous;
-  }
-
-  setUpstreamHeader(name: string, value: string | null): void {
-    (this.upstreamOverrides ??= new Map()).set(name.toLowerCase(), value);
-  }
-
-  setUpstreamQuery(query: string): void {
-    this.upstreamQuery = query;
-  }
-
-  addResponseHeader(name: string, value: string): void {
-    (this.responseHeaders ??= []).push(name, value);
-  }
-
-  removeResponseHeader(name: string): void {
-    const lower = name.toLowerCase();
-    (this.removedResponseHeaders ??= new Set()).add(lower);
-    // Also one a plugin added before (remove-then-add replaces; add-then-remove removes).
-    const extra = this.responseHeaders;
-    if (extra !== null) {
-      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) extra.splice(i, 2);
-    }
-  }
-
   setRequestBody(body: Buffer): void {
     if (this.requestBody === null) throw new Error('setRequestBody: the request body was not buffered (bufferRequestBody)');
     this.body = body;
@@ -413,22 +364,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
     this.upstreamMethod = method;
   }
 
-  setUpstreamPath(path: string): void {
-    this.upstreamPath = path;
-  }
-
-  getResponseHeader(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    const extra = this.responseHeaders;
-    if (extra !== null) {
-      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) return extra[i + 1]!;
-    }
-    if (this.removedResponseHeaders !== null && this.removedResponseHeaders.has(lower)) return undefined;
-    const made = this.madeHeaders;
-    if (made !== null) {
-      for (const k in made) if (k.toLowerCase() === lower) return made[k]!;
-      return undefined;
-    }
+  protected originResponseHeader(lower: string): string | undefined {
     if (lower === 'content-length' && this.lengthOverride >= 0) return this.lengthOverride + '';
     const up = this.upstreamHeaders;
     if (up === null) return undefined;
@@ -436,8 +372,7 @@ export class ProxyRequest implements Dispatcher.DispatchHandlers, PhaseHost {
     for (let i = 0; i < up.length; i += 2) {
       const n = up[i]!;
       if (n.length !== lower.length || n.toString('latin1').toLowerCase() !== lower) continue;
-      const v = up[i + 1]!.toString('latin1');
-      found = found === undefined ? v : found + (lower === 'set-cookie' ? '\n' : ', ') + v;
+      found = joinHeader(found, lower, up[i + 1]!.toString('latin1'));
     }
     return found;
   }

@@ -26,16 +26,16 @@ import type { IncomingMessage, ClientRequest } from 'node:http';
 import type { Logger } from 'pino';
 import type uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
-import type { Consumer, Route, Service } from '../config/types.js';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { Chain } from '../plugins/chain.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { WebSocketMetrics } from '../observability/websocket-metrics.js';
-import type { MatchInput, RouteMatch } from '../router/types.js';
+import type { MatchInput } from '../router/types.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { PluginRequest, joinHeader } from './plugin-request.js';
 import { HOP_BY_HOP, VIA_VALUE } from './headers.js';
 import type { ProxyState } from './http.js';
 import { normalizePath } from './path.js';
@@ -208,7 +208,7 @@ type Phase = 'handshake' | 'open' | 'closed';
  * One proxied WebSocket: the uWS side (client) and the `ws` side (upstream). It is also what the
  * route's plugins see of the upgrade request (PluginContext, via PhaseHost).
  */
-export class WsConnection implements PhaseHost {
+export class WsConnection extends PluginRequest implements PhaseHost {
   // request (copied out of uWS before anything asynchronous)
   method = '';
   url = '';
@@ -226,30 +226,15 @@ export class WsConnection implements PhaseHost {
   context: uWS.us_socket_context_t | null = null;
   // routing
   readonly snapshot: Snapshot;
-  match: RouteMatch | null = null;
-  rt: RouteRuntime | null = null;
   options: WsRouteOptions = DEFAULT_ROUTE_OPTIONS;
   peer: Peer | null = null;
   attempts = 0;
   // plugins (PluginContext)
   chain: Chain | null = null;
-  consumer: Consumer | null = null;
-  credentialId: string | null = null;
-  anonymous = false;
-  hideConsumerGroups = false;
   /** Upstream handshake headers set (value) or removed (null) by plugins, by lower-case name. */
-  upstreamOverrides: Map<string, string | null> | null = null;
-  upstreamQuery: string | null = null;
   /** Upstream handshake path set by a plugin (request-transformer replace.uri). */
-  upstreamPath: string | null = null;
   /** An upgrade request has no body: no plugin sees one (PluginContext.requestBody). */
   readonly requestBody: Buffer | null = null;
-  /** Headers of the HTTP answer being written instead of the upgrade (getResponseHeader). */
-  madeHeaders: Readonly<Record<string, string>> | null = null;
-  /** Headers plugins add to the 101 or to the HTTP answer: [name, value, ...]. */
-  responseHeaders: string[] | null = null;
-  /** Upstream 101 headers plugins removed, lower-case. */
-  removedResponseHeaders: Set<string> | null = null;
   /** Whether the log phase ran (once: at close, or with the HTTP answer). */
   logPhaseDone = false;
   /** Message bytes sent to the client (the log phase's bytesSent). */
@@ -278,6 +263,7 @@ export class WsConnection implements PhaseHost {
     readonly proxy: WebSocketProxy,
     readonly res: uWS.HttpResponse,
   ) {
+    super();
     this.snapshot = proxy.state.snapshot;
   }
 
@@ -358,71 +344,13 @@ export class WsConnection implements PhaseHost {
 
   // ---- PluginContext --------------------------------------------------------------------------
 
-  get route(): Route {
-    return this.rt!.route;
-  }
-  get service(): Service | null {
-    return this.rt!.service?.service ?? null;
-  }
-  get params(): Readonly<Record<string, string>> | null {
-    return this.match?.params ?? null;
-  }
-
-  authenticate(consumer: Consumer, credentialId: string | null, anonymous: boolean): void {
-    this.consumer = consumer;
-    this.credentialId = credentialId;
-    this.anonymous = anonymous;
-  }
-
-  /** Applied to the upstream handshake request. */
-  setUpstreamHeader(name: string, value: string | null): void {
-    (this.upstreamOverrides ??= new Map()).set(name.toLowerCase(), value);
-  }
-
-  /** Applied to the upstream handshake URL. */
-  setUpstreamQuery(query: string): void {
-    this.upstreamQuery = query;
-  }
-
-  /** Added to the 101, or to the HTTP answer when the upgrade is refused. */
-  addResponseHeader(name: string, value: string): void {
-    (this.responseHeaders ??= []).push(name, value);
-  }
-
-  /** Removes a header of the 101 (or of the HTTP answer), also one a plugin added before. */
-  removeResponseHeader(name: string): void {
-    const lower = name.toLowerCase();
-    (this.removedResponseHeaders ??= new Set()).add(lower);
-    const extra = this.responseHeaders;
-    if (extra !== null) {
-      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) extra.splice(i, 2);
-    }
-  }
-
-  /** Applied to the upstream handshake URL (the query stays, as on HTTP). */
-  setUpstreamPath(path: string): void {
-    this.upstreamPath = path;
-  }
-
-  /** A header of the 101 or of the HTTP answer as the client will get it so far (header phase). */
-  getResponseHeader(name: string): string | undefined {
-    const lower = name.toLowerCase();
-    const extra = this.responseHeaders;
-    if (extra !== null) {
-      for (let i = extra.length - 2; i >= 0; i -= 2) if (extra[i]!.toLowerCase() === lower) return extra[i + 1]!;
-    }
-    if (this.removedResponseHeaders !== null && this.removedResponseHeaders.has(lower)) return undefined;
-    const made = this.madeHeaders;
-    if (made !== null) {
-      for (const k in made) if (k.toLowerCase() === lower) return made[k]!;
-      return undefined;
-    }
+  protected originResponseHeader(lower: string): string | undefined {
     const raw = this.upstreamHeaders?.rawHeaders;
     if (raw === undefined || UPGRADE_RESPONSE_SKIP.has(lower)) return undefined;
     let found: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       if (raw[i]!.toLowerCase() !== lower) continue;
-      found = found === undefined ? raw[i + 1]! : found + (lower === 'set-cookie' ? '\n' : ', ') + raw[i + 1]!;
+      found = joinHeader(found, lower, raw[i + 1]!);
     }
     return found;
   }
