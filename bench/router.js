@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import FindMyWay from 'find-my-way';
 import { Memoirist } from 'memoirist';
 import { createRouter } from '../dist/router/index.js';
+import { fmt, table } from './lib.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
@@ -217,17 +218,19 @@ function benchTable(count, ms) {
 export async function run({ ms = Number(process.env.BENCH_MS ?? 2000), sizes = [300, 1000] } = {}) {
   const rows = [];
   for (const size of sizes) rows.push(...benchTable(size, ms));
+  console.log(`\n## Router: lookups/s in one process, ${ms} ms per contender per round, best of 4 interleaved rounds\n`);
+  table([['routes', 'router', 'lookups/s', 'matched'], ...rows.map((r) => [r.routes, r.router, fmt(r.lookupsPerSec), r.matched ?? ''])]);
+  const ratios = [['routes', 'ratio', 'value']];
+  for (const size of new Set(rows.map((r) => r.routes))) {
+    const of = (name) => rows.find((r) => r.routes === size && r.router === name).lookupsPerSec;
+    ratios.push([size, 'sluice / find-my-way (target ≥ 2)', fmt(of('sluice') / of('find-my-way'), 2)]);
+    ratios.push([size, 'sluice / memoirist (target ≥ 1)', fmt(of('sluice') / of('memoirist'), 2)]);
+  }
+  console.log('');
+  table(ratios);
   return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const rows = await run();
-  console.table(rows);
-  for (const size of new Set(rows.map((r) => r.routes))) {
-    const of = (name) => rows.find((r) => r.routes === size && r.router === name).lookupsPerSec;
-    console.log(
-      `${size} routes: Sluice/find-my-way = ${(of('sluice') / of('find-my-way')).toFixed(2)}x (target >= 2), ` +
-        `Sluice/memoirist = ${(of('sluice') / of('memoirist')).toFixed(2)}x (target >= 1)`,
-    );
-  }
+  await run();
 }
