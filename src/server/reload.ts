@@ -1,4 +1,5 @@
-import { realpathSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import chokidar, { type FSWatcher } from 'chokidar';
 import type { Config, Diagnostic, LoadResult } from '../config/types.js';
@@ -39,6 +40,8 @@ export class ConfigManager {
   private running: Promise<ReloadOutcome> | null = null;
   private poller: NodeJS.Timeout | null = null;
   private signatures = new Map<string, string>();
+  /** sha256 of the bytes of the config file and referenced files at the last load. */
+  private lastRaw = '';
   private again = false;
 
   constructor(
@@ -70,12 +73,22 @@ export class ConfigManager {
   }
 
   private async doReload(trigger: ReloadTrigger): Promise<ReloadOutcome> {
+    // A file event whose bytes (config and referenced files) are those of the last load changes
+    // nothing: skip the parse, which for a large file costs seconds of main-thread time.
+    // SIGHUP and POST /reload always load in full.
+    let raw = this.rawSignature();
+    if (trigger === 'file' && raw === this.lastRaw) {
+      return { ok: this.status.ok, changed: false, hash: this.current.hash, errors: [] };
+    }
     let result: LoadResult = loadConfigFile(this.source);
     // A watcher event can arrive while an editor is still writing: give it a moment.
     for (let i = 0; !result.ok && trigger === 'file' && i < 3; i++) {
       await new Promise((r) => setTimeout(r, 150));
+      raw = this.rawSignature();
       result = loadConfigFile(this.source);
     }
+    this.lastRaw = raw;
+    this.signatures = this.fileSignatures();
     const at = new Date().toISOString();
     if (!result.ok) {
       const first = result.errors[0]!;
@@ -131,6 +144,19 @@ export class ConfigManager {
     }, this.pollMs);
     this.poller.unref();
     return ready;
+  }
+
+  private rawSignature(): string {
+    const h = createHash('sha256');
+    for (const f of [resolve(this.source), ...this.current.referenced_files]) {
+      try {
+        h.update(readFileSync(f));
+      } catch {
+        h.update('missing');
+      }
+      h.update('\0');
+    }
+    return h.digest('hex');
   }
 
   /** realpath + inode + size + mtime of the config file and every referenced file. */
