@@ -27,6 +27,10 @@
  * would share an entry (probability ~ n²/2⁶⁵).
  */
 
+import { hash32, mix32 } from '../util/hash.js';
+
+export { hash32, mix32 };
+
 export interface Region {
   buffer: SharedArrayBuffer;
   byteOffset: number;
@@ -57,26 +61,6 @@ const EMPTY = 0;
 const BUSY = 1;
 const MAX_PROBE = 32;
 const SPIN = 100_000;
-
-/** 32-bit string hash (multiply/xorshift, murmur3-style finalizer), seeded. */
-export function hash32(s: string, seed: number): number {
-  let h = seed ^ 0x9e3779b9;
-  for (let i = 0; i < s.length; i++) {
-    h = Math.imul(h ^ s.charCodeAt(i), 0x5bd1e995);
-    h ^= h >>> 15;
-  }
-  return mix32(h ^ s.length);
-}
-
-export function mix32(x: number): number {
-  let h = x | 0;
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h | 0;
-}
 
 export class SharedTable {
   readonly i32: Int32Array;

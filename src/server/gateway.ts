@@ -39,6 +39,9 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     logger,
   );
   const manager = new ConfigManager(settings.config, result.config, (c) => workers.broadcast(c), logger);
+  // From here on SIGHUP reloads (its default action would kill the process).
+  const onHup = (): void => void manager.reload('signal');
+  process.on('SIGHUP', onHup);
   new client.Gauge({
     name: 'sluice_config_reloads_total',
     help: 'Configuration reloads by result (ok, failed, unchanged)',
@@ -52,9 +55,12 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     await workers.start();
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'proxy listener failed');
+    process.off('SIGHUP', onHup);
     await workers.stop(0);
     return null;
   }
+  // The watcher is live before the admin API answers: once /status answers, a file change is seen.
+  await manager.watch();
   let admin: AdminServer | null = null;
   let adminPort: number | null = null;
   if (settings.adminHost !== null) {
@@ -63,18 +69,17 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
       adminPort = await admin.listen(settings.adminHost, settings.adminPort);
     } catch (err) {
       logger.fatal({ err: (err as Error).message }, 'admin listener failed');
+      process.off('SIGHUP', onHup);
+      await manager.close();
       await workers.stop(0);
       return null;
     }
   }
-  await manager.watch();
   logger.info(
     { proxy: `${settings.proxyHost}:${settings.proxyPort}`, admin: adminPort === null ? 'off' : `${settings.adminHost}:${adminPort}`, workers: settings.workers, config: settings.config, hash: result.config.hash, version: VERSION },
     'sluice started',
   );
 
-  const onHup = (): void => void manager.reload('signal');
-  process.on('SIGHUP', onHup);
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {

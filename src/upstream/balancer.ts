@@ -1,5 +1,6 @@
 import type { Pool } from 'undici';
 import type { PassiveHealth, PeerHealth } from './health.js';
+import { hash32 } from '../util/hash.js';
 
 /** One place traffic can go: a target of an upstream, or a service's own host:port. */
 export interface Peer {
@@ -145,14 +146,12 @@ export class LeastConnections implements Balancer {
   }
 }
 
-/** FNV-1a 32-bit. */
-export function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
+/**
+ * Unsigned 32-bit hash for the ring, with full avalanche (FNV-1a alone clustered keys and virtual
+ * nodes that differ only in their last characters: "user-1", "user-2", "host:port#1", "#2").
+ */
+export function ringHash(s: string): number {
+  return hash32(s, 0) >>> 0;
 }
 
 /**
@@ -172,7 +171,7 @@ export class ConsistentHash implements Balancer {
     const entries: Array<[number, Peer]> = [];
     for (const p of live) {
       const vnodes = Math.max(1, Math.round((budget * p.weight) / totalWeight));
-      for (let i = 0; i < vnodes; i++) entries.push([hash32(`${p.host}:${p.port}#${i}`), p]);
+      for (let i = 0; i < vnodes; i++) entries.push([ringHash(`${p.host}:${p.port}#${i}`), p]);
     }
     entries.sort((a, b) => a[0] - b[0]);
     this.points = Uint32Array.from(entries.map((e) => e[0]));
@@ -183,7 +182,7 @@ export class ConsistentHash implements Balancer {
   pick(input: BalanceInput | null, exclude: Peer | null): Peer | null {
     const key = input?.hashKey;
     if (key == null || this.points.length === 0) return this.fallback.pick(null, exclude);
-    const h = hash32(key);
+    const h = ringHash(key);
     const pts = this.points;
     let lo = 0;
     let hi = pts.length;
