@@ -211,7 +211,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     if (this.conflictingLength || (te !== undefined && (cl !== undefined || te.toLowerCase() !== 'chunked'))) {
       return this.fail(ERRORS.smuggling);
     }
-    if (cl !== undefined && !/^\d{1,15}$/.test(cl)) return this.fail(ERRORS.badRequest);
+    if (cl !== undefined && !isContentLength(cl)) return this.fail(ERRORS.badRequest);
     const path = normalizePath(this.url);
     if (path === null) return this.fail(ERRORS.badPath);
     this.path = path;
@@ -871,6 +871,17 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 }
 
 /** A request body read from uWS, with backpressure: uWS pauses while undici is not draining. */
+/** 1 to 15 ASCII digits (a Content-Length we accept), checked without a regex. */
+function isContentLength(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || n > 15) return false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** The value of cookie `name` in a Cookie header, or null. */
 function cookieValue(header: string | undefined, name: string): string | null {
   if (header === undefined) return null;

@@ -274,6 +274,16 @@ describe('request smuggling and traversal', () => {
     expect(up.seen.length).toBe(before);
   });
 
+  it('refuses a Content-Length that is not a plain number', async () => {
+    const before = up.seen.length;
+    for (const bad of ['abc', '1e3', '0x10', '12345678901234567']) {
+      const raw = await rawRequest(gw.proxyPort, `POST /api/cl HTTP/1.1\r\nHost: x\r\nContent-Length: ${bad}\r\n\r\n`, 2000);
+      // Our 400, or uWS's parser closing the connection on a framing it refuses.
+      if (raw !== '') expect(raw, bad).toMatch(/^HTTP\/1.1 400/);
+    }
+    expect(up.seen.length).toBe(before);
+  });
+
   it('normalises dot segments before routing, and refuses encoded-slash traversal', async () => {
     const before = up.seen.length;
     const a = await rawRequest(gw.proxyPort, 'GET /api/../dead HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
