@@ -2,8 +2,79 @@
 // and Sluice (1 worker, no plugins). Load generator and upstream on core 0, proxy on core 1
 // (taskset). Prints req/s, p50, p99, CPU µs per request of the proxy process, and ratios.
 // `node bench/proxy.js` (BENCH_DURATION=seconds, BENCH_CONNECTIONS=n).
+import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, processTree, startBenchUpstream, startNginx, startSluice, stop, table } from './lib.js';
+import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, processTree, rssKb, startBenchUpstream, startNginx, startSluice, stop, table } from './lib.js';
+
+const GiB = 1024 * 1024 * 1024;
+const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? GiB);
+
+/** A realistic table of ~1,000 routes (prefixes, templates, regexes, hosts) plus /bench. */
+function thousandRoutes(upstreamUrl) {
+  const out = ['_format_version: "3.0"', 'services:', '  - name: bench', `    url: ${upstreamUrl}`, '    routes:'];
+  for (let i = 0; i < 999; i++) {
+    const kind = i % 10;
+    const path = kind < 6 ? `/api/v${i % 3}/res${i}` : kind < 9 ? `/t/res${i}/{id}` : `~/rx/res${i}/\\d+$`;
+    out.push(`      - name: r${i}`, `        paths: ['${path}']`);
+    if (i % 7 === 0) out.push('        methods: [GET, POST]');
+    if (i % 11 === 0) out.push(`        hosts: [api${i % 5}.example.com, "*.svc${i % 3}.example.com"]`);
+  }
+  out.push('      - name: bench', '        paths: [/bench]');
+  return out.join('\n') + '\n';
+}
+
+/** Downloads (GET /bytes/N) or uploads (POST /upload) `bytes` through `url`; MB/s and the proxy's peak RSS. */
+function stream(url, bytes, upload, pid) {
+  return new Promise((resolve, reject) => {
+    let peak = pid ? rssKb(pid) : 0;
+    const base = peak;
+    const timer = pid
+      ? setInterval(() => {
+          try {
+            peak = Math.max(peak, rssKb(pid));
+          } catch {
+            clearInterval(timer);
+            reject(new Error('the proxy process exited'));
+          }
+        }, 50)
+      : null;
+    const t0 = performance.now();
+    const done = (n) => {
+      if (timer) clearInterval(timer);
+      const s = (performance.now() - t0) / 1000;
+      resolve({ mbps: n / 1048576 / s, peakMb: pid ? peak / 1024 : NaN, growthMb: pid ? (peak - base) / 1024 : NaN, bytes: n });
+    };
+    if (!upload) {
+      http.get(`${url}/bytes/${bytes}`, { agent: false }, (res) => {
+        let n = 0;
+        res.on('data', (c) => (n += c.length));
+        res.on('end', () => done(n));
+      }).on('error', reject);
+      return;
+    }
+    const block = Buffer.alloc(256 * 1024, 97);
+    const req = http.request(`${url}/upload`, { method: 'POST', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => {
+        if (timer) clearInterval(timer);
+        if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}: ${body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 60)}`));
+        done(JSON.parse(body).bytes);
+      });
+    });
+    req.on('error', reject);
+    let left = bytes;
+    const pump = () => {
+      while (left > 0) {
+        const n = Math.min(left, block.length);
+        left -= n;
+        if (!req.write(n === block.length ? block : block.subarray(0, n))) return void req.once('drain', pump);
+      }
+      req.end();
+    };
+    pump();
+  });
+}
 
 const SCENARIOS = [
   { name: 'GET ~50 B JSON', path: '/bench/hello', method: 'GET', body: null },
@@ -24,8 +95,10 @@ services:
   const sluice = await startSluice(yaml);
   const sluiceUndici = await startSluice(yaml, { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
   const nginx = HAS_NGINX ? await startNginx(upstream.port) : null;
+  const sluiceBig = await startSluice(thousandRoutes(upstream.url));
   const rows = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors']];
   const ratios = [];
+  const streams = [['transfer', 'target', 'MB/s', 'peak RSS MB', 'RSS growth MB']];
   try {
     for (const sc of SCENARIOS) {
       const upPath = sc.path.replace('/bench', '');
@@ -45,15 +118,39 @@ services:
         ratios.push([sc.name, 'sluice / nginx p99 (target ≤ 1.5)', fmt(viaSluice.p99 / viaNginx.p99, 2)]);
         ratios.push([sc.name, 'sluice (undici client) / nginx CPU µs per req', fmt(viaUndici.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
       }
+      if (sc.method === 'GET') {
+        const viaBig = await load(sluiceBig.url + sc.path, { serverPids: [sluiceBig.child.pid] });
+        rows.push(row('sluice, 1,000 routes', viaBig));
+        ratios.push([sc.name, 'sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', fmt(viaBig.rps / viaSluice.rps, 2)]);
+        ratios.push([sc.name, 'sluice 1,000 routes / 1 route CPU µs per req', fmt(viaBig.cpuUsPerReq / viaSluice.cpuUsPerReq, 2)]);
+      }
+    }
+    // Streaming: one large body each way, MB/s and the proxy's peak RSS.
+    for (const upload of [false, true]) {
+      const what = `${upload ? 'upload' : 'download'} ${fmt(STREAM_BYTES / GiB, 2)} GiB`;
+      const failed = (target) => (err) => {
+        streams.push([what, target, `failed: ${err.code ?? err.message}`, '–', '–']);
+        return null;
+      };
+      const direct = await stream(upstream.url, STREAM_BYTES, upload, null).catch(failed('upstream direct'));
+      const viaNginx = nginx ? await stream(nginx.url, STREAM_BYTES, upload, nginx.child.pid).catch(failed('nginx 1 worker')) : null;
+      const viaSluice = await stream(sluice.url + '/bench', STREAM_BYTES, upload, sluice.child.pid).catch(failed('sluice 1 worker'));
+      if (direct) streams.push([what, 'upstream direct', fmt(direct.mbps), '–', '–']);
+      if (viaNginx) streams.push([what, 'nginx 1 worker', fmt(viaNginx.mbps), '–', '–']);
+      if (viaSluice) streams.push([what, 'sluice 1 worker', fmt(viaSluice.mbps), fmt(viaSluice.peakMb), fmt(viaSluice.growthMb)]);
+      if (viaNginx && viaSluice) ratios.push([what, 'sluice / nginx MB/s (target ≥ 0.8; RSS < 100 MB)', fmt(viaSluice.mbps / viaNginx.mbps, 2)]);
     }
   } finally {
     await stop(sluice.child);
     await stop(sluiceUndici.child);
+    await stop(sluiceBig.child);
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
   }
   console.log(`\n## Proxy: ${CONNECTIONS} connections, ${DURATION} s per row, ${rows[1] ? '' : ''}load tool ${process.env.BENCH_TOOL ?? 'wrk if installed, else autocannon'}${HAS_TASKSET ? ', pinned (load+upstream core 0, proxy core 1)' : ', not pinned (no taskset)'}\n`);
   table(rows);
+  console.log('');
+  table(streams);
   console.log('');
   table([['scenario', 'ratio', 'value'], ...ratios]);
   return { rows, ratios };
