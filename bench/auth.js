@@ -7,7 +7,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { SignJWT } from 'jose';
-import { HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, startBenchUpstream, startSluice, stop, table } from './lib.js';
+import { HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, startBenchUpstream, startSluice, stop, table, loadRoutes } from './lib.js';
 
 export async function run() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -48,12 +48,7 @@ services:
       if (res.status !== 200) throw new Error(`${name}: ${path} answered ${res.status}`);
     }
     // Warm-up (JIT, connection pools) so the first row is not penalised, then the measured runs.
-    for (const [, path] of targets) await load(sluice.url + path, { duration: 2 });
-    for (const [name, path] of targets) {
-      const r = await load(sluice.url + path, { serverPids: [sluice.child.pid] });
-      results[name] = r;
-      rows.push([name, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)]);
-    }
+    await loadRoutes(sluice, targets, rows, results);
   } finally {
     await stop(sluice.child);
     await stop(upstream.child);

@@ -6,7 +6,7 @@
 // core 0, Sluice on core 1 (taskset). Prints req/s, p50, p99, CPU µs per request and ratios.
 // `node bench/cache.js` (BENCH_DURATION=seconds, BENCH_CONNECTIONS=n).
 import { pathToFileURL } from 'node:url';
-import { HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, startBenchUpstream, startSluice, stop, table } from './lib.js';
+import { HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, startBenchUpstream, startSluice, stop, table, loadRoutes } from './lib.js';
 
 export async function run() {
   const upstream = await startBenchUpstream();
@@ -36,12 +36,7 @@ services:
         throw new Error(`${name}: ${path} answered ${res.status} X-Cache-Status ${res.headers.get('x-cache-status')}`);
       }
     }
-    for (const [, path] of targets) await load(sluice.url + path, { duration: 2 });
-    for (const [name, path] of targets) {
-      const r = await load(sluice.url + path, { serverPids: [sluice.child.pid] });
-      results[name] = r;
-      rows.push([name, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)]);
-    }
+    await loadRoutes(sluice, targets, rows, results);
   } finally {
     await stop(sluice.child);
     await stop(upstream.child);

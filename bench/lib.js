@@ -175,6 +175,19 @@ export function table(rows) {
   for (const r of rows.slice(1)) console.log(line(r));
 }
 
+/**
+ * Loads each [name, path] of one Sluice in turn: a short warm-up of every route first (JIT,
+ * connection pools), then the measured runs; appends table rows and keeps each result by name.
+ */
+export async function loadRoutes(sluice, targets, rows, results) {
+  for (const [, path] of targets) await load(sluice.url + path, { duration: 2 });
+  for (const [name, path] of targets) {
+    const r = await load(sluice.url + path, { serverPids: [sluice.child.pid] });
+    results[name] = r;
+    rows.push([name, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)]);
+  }
+}
+
 /** Polls until something answers HTTP on the port (any status). */
 export async function waitForPort(port, child, timeoutMs = 15000) {
   const until = Date.now() + timeoutMs;
