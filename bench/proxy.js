@@ -4,7 +4,8 @@
 // `node bench/proxy.js` (BENCH_DURATION=seconds, BENCH_CONNECTIONS=n).
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, processTree, rssKb, startBenchUpstream, startNginx, startSluice, stop, table } from './lib.js';
+import { join } from 'node:path';
+import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, ROOT, fmt, freePort, load, processTree, rssKb, spawnPinned, startBenchUpstream, startNginx, startSluice, stop, table, waitForPort } from './lib.js';
 
 const GiB = 1024 * 1024 * 1024;
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? GiB);
@@ -96,6 +97,10 @@ services:
   const sluiceUndici = await startSluice(yaml, { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
   const nginx = HAS_NGINX ? await startNginx(upstream.port) : null;
   const sluiceBig = await startSluice(thousandRoutes(upstream.url));
+  // The architecture's floor: uWS in, the same upstream client out, nothing else.
+  const naivePort = await freePort();
+  const naive = spawnPinned('1', process.execPath, [join(ROOT, 'bench', 'naive-proxy.js'), String(upstream.port), String(naivePort)], { cwd: ROOT });
+  await waitForPort(naivePort, naive);
   const rows = [['scenario', 'target', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors']];
   const ratios = [];
   const streams = [['transfer', 'target', 'MB/s', 'peak RSS MB', 'RSS growth MB']];
@@ -119,6 +124,9 @@ services:
         ratios.push([sc.name, 'sluice (undici client) / nginx CPU µs per req', fmt(viaUndici.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
       }
       if (sc.method === 'GET') {
+        const viaNaive = await load(`http://127.0.0.1:${naivePort}${sc.path}`, { serverPids: [naive.pid] });
+        rows.push(row('naive uWS + h1 proxy (floor)', viaNaive));
+        ratios.push([sc.name, 'sluice / naive floor CPU µs per req', fmt(viaSluice.cpuUsPerReq / viaNaive.cpuUsPerReq, 2)]);
         const viaBig = await load(sluiceBig.url + sc.path, { serverPids: [sluiceBig.child.pid] });
         rows.push(row('sluice, 1,000 routes', viaBig));
         ratios.push([sc.name, 'sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', fmt(viaBig.rps / viaSluice.rps, 2)]);
@@ -144,6 +152,7 @@ services:
     await stop(sluice.child);
     await stop(sluiceUndici.child);
     await stop(sluiceBig.child);
+    await stop(naive);
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
   }
