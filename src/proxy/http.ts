@@ -10,6 +10,7 @@ import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
+import { clientIp } from './client-ip.js';
 import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
@@ -103,12 +104,6 @@ function corkPluginResponse(): void {
 function corkError(): void {
   const r = corking!;
   r.sendError(r.corkError!);
-}
-
-function clientIp(res: uWS.HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-  // uWS reports IPv4 peers of a dual-stack socket as ::ffff:a.b.c.d
-  return text.startsWith('::ffff:') && text.indexOf('.') !== -1 ? text.slice(7) : text;
 }
 
 /**

@@ -36,6 +36,7 @@ import type { Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
+import { clientIp } from './client-ip.js';
 import { HOP_BY_HOP, VIA_VALUE } from './headers.js';
 import type { ProxyState } from './http.js';
 import { normalizePath } from './path.js';
@@ -113,11 +114,6 @@ function collectHeader(name: string, value: string): void {
   const prev = c.headers[name];
   c.headers[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
   c.rawHeaders.push(name, value);
-}
-
-function clientIpOf(res: uWS.HttpResponse): string {
-  const text = Buffer.from(res.getRemoteAddressAsText()).toString('latin1');
-  return text.startsWith('::ffff:') && text.indexOf('.') !== -1 ? text.slice(7) : text;
 }
 
 function copyOf(ab: ArrayBuffer): Buffer {
@@ -285,7 +281,7 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     this.secProtocol = req.getHeader('sec-websocket-protocol');
     this.secExtensions = req.getHeader('sec-websocket-extensions');
     this.context = context;
-    this.clientIp = clientIpOf(res);
+    this.clientIp = clientIp(res);
     this.requestId = state.idPrefix + (state.idCounter++).toString(16).padStart(8, '0');
     res.onAborted(() => this.onClientAborted());
 

@@ -155,6 +155,9 @@ class FakeResponse {
   body: string | null = null;
   upgraded = false;
   conn: WsConnection | null = null;
+  getRemoteAddress(): ArrayBuffer {
+    return new Uint8Array([127, 0, 0, 1]).buffer;
+  }
   getRemoteAddressAsText(): ArrayBuffer {
     return new TextEncoder().encode('127.0.0.1').buffer as ArrayBuffer;
   }
