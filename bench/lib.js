@@ -21,20 +21,42 @@ export const HAS_NGINX = has('nginx');
 /** Spawns a command pinned to `cores` (e.g. "0") when taskset exists. */
 export function spawnPinned(cores, cmd, args, opts = {}) {
   const [c, a] = HAS_TASKSET && cores !== null ? ['taskset', ['-c', cores, cmd, ...args]] : [cmd, args];
-  const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+  // Each child leads its own process group, so stopping it also stops what it started (nginx's
+  // workers, a gateway's threads) even when the benchmark itself dies.
+  const child = spawn(c, a, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   children.add(child);
   child.on('exit', () => children.delete(child));
   return child;
 }
 
 const children = new Set();
+
+function signalGroup(child, signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
 export function killAll() {
-  for (const c of children) c.kill('SIGKILL');
+  for (const c of children) signalGroup(c, 'SIGKILL');
 }
 process.on('exit', killAll);
-process.on('SIGINT', () => {
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('uncaughtException', (err) => {
+  console.error(err);
   killAll();
-  process.exit(130);
+  process.exit(1);
 });
 
 export function waitForOutput(child, pattern, timeoutMs = 15000) {
@@ -60,8 +82,8 @@ export function waitForOutput(child, pattern, timeoutMs = 15000) {
 export async function stop(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10000);
+  signalGroup(child, 'SIGTERM');
+  const t = setTimeout(() => signalGroup(child, 'SIGKILL'), 10000);
   await done;
   clearTimeout(t);
 }

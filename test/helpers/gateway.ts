@@ -69,6 +69,13 @@ const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const p of running) p.kill('SIGKILL');
 });
+// A test run stopped from outside (Ctrl-C, a timeout) must not leave gateways behind.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const p of running) p.kill('SIGKILL');
+    process.exit(130);
+  });
+}
 
 /** Starts the real gateway (the built CLI) on free ports with the given YAML; resolves when it serves. */
 export async function startGateway(yaml: string | null, opts: StartOptions = {}): Promise<GatewayProcess> {
