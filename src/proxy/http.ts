@@ -10,7 +10,6 @@ import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
-import { clientIp } from './client-ip.js';
 import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
@@ -43,18 +42,6 @@ const MAX_BUFFERED_BODY = Number(process.env.SLUICE_MAX_BUFFERED_BODY ?? '') > 0
 const EMPTY_BODY = Buffer.alloc(0);
 const ERROR_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-// ---- request header collection: one static callback writing into a scratch request ----------
-let scratch: ProxyRequest | null = null;
-function collectHeader(name: string, value: string): void {
-  const r = scratch!;
-  r.headerBytes += name.length + value.length + 4;
-  const prev = r.headers[name];
-  if (prev === undefined) r.headers[name] = value;
-  else if (name === 'content-length') r.conflictingLength ||= prev !== value;
-  else r.headers[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
-  r.rawHeaders.push(name, value);
-}
 
 // ---- cork callbacks: static functions reading the request being written ---------------------
 let corking: ProxyRequest | null = null;
@@ -113,17 +100,6 @@ function corkError(): void {
  */
 export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost {
   // request
-  method = '';
-  url = '';
-  query = '';
-  path = '';
-  headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  rawHeaders: string[] = [];
-  headerBytes = 0;
-  conflictingLength = false;
-  clientIp = '';
-  requestId = '';
-  start = 0;
   // routing
   snapshot: Snapshot;
   peer: Peer | null = null;
@@ -186,16 +162,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   handle(req: uWS.HttpRequest): void {
     const res = this.res;
     const state = this.state;
-    this.start = performance.now();
-    this.method = req.getCaseSensitiveMethod();
-    this.url = req.getUrl();
-    this.query = req.getQuery() ?? '';
-    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
-    scratch = this;
-    req.forEach(collectHeader);
-    scratch = null;
-    this.clientIp = clientIp(res);
-    this.requestId = state.idPrefix + (state.idCounter++).toString(16).padStart(8, '0');
+    this.readRequest(req, res, state);
     state.inFlight++;
     res.onAborted(() => this.onClientAborted());
 

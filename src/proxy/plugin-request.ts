@@ -1,6 +1,26 @@
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { RouteMatch } from '../router/types.js';
+import type uWS from 'uWebSockets.js';
 import type { RouteRuntime } from '../snapshot/types.js';
+import { clientIp } from './client-ip.js';
+
+/** Where a request id comes from: a per-worker prefix and counter. */
+export interface RequestIds {
+  idPrefix: string;
+  idCounter: number;
+}
+
+// One static header callback writing into the request being read (uWS's forEach is synchronous).
+let reading: PluginRequest | null = null;
+function collectHeader(name: string, value: string): void {
+  const r = reading!;
+  r.headerBytes += name.length + value.length + 4;
+  const prev = r.headers[name];
+  if (prev === undefined) r.headers[name] = value;
+  else if (name === 'content-length') r.conflictingLength ||= prev !== value;
+  else r.headers[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
+  r.rawHeaders.push(name, value);
+}
 
 /**
  * What an HTTP request (ProxyRequest) and a WebSocket upgrade (WsConnection) share as plugin
@@ -9,6 +29,22 @@ import type { RouteRuntime } from '../snapshot/types.js';
  * the same for every plugin.
  */
 export abstract class PluginRequest {
+  // the request, copied out of uWS before anything asynchronous (readRequest)
+  method = '';
+  url = '';
+  query = '';
+  path = '';
+  /** Request headers by lower-case name; duplicates joined (cookie with "; "). */
+  headers: Record<string, string> = Object.create(null) as Record<string, string>;
+  /** The same headers in arrival order: [name, value, ...]. */
+  rawHeaders: string[] = [];
+  /** Request line plus headers, for SLUICE_MAX_HEADER_BYTES. */
+  headerBytes = 0;
+  /** Two Content-Length headers that disagree (a smuggling attempt). */
+  conflictingLength = false;
+  clientIp = '';
+  requestId = '';
+  start = 0;
   match: RouteMatch | null = null;
   rt: RouteRuntime | null = null;
   consumer: Consumer | null = null;
@@ -25,6 +61,20 @@ export abstract class PluginRequest {
   responseHeaders: string[] | null = null;
   /** Upstream response headers plugins removed, lower-case. */
   removedResponseHeaders: Set<string> | null = null;
+
+  /** Copies method, URL, query, headers and client address out of uWS (synchronously, in the handler). */
+  protected readRequest(req: uWS.HttpRequest, res: uWS.HttpResponse, ids: RequestIds): void {
+    this.start = performance.now();
+    this.method = req.getCaseSensitiveMethod();
+    this.url = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
+    reading = this;
+    req.forEach(collectHeader);
+    reading = null;
+    this.clientIp = clientIp(res);
+    this.requestId = ids.idPrefix + (ids.idCounter++).toString(16).padStart(8, '0');
+  }
 
   get route(): Route {
     return this.rt!.route;

@@ -36,7 +36,6 @@ import type { Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
-import { clientIp } from './client-ip.js';
 import { HOP_BY_HOP, VIA_VALUE } from './headers.js';
 import type { ProxyState } from './http.js';
 import { normalizePath } from './path.js';
@@ -105,16 +104,6 @@ const JSON_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-
 const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 const TEXT = { binary: false } as const;
 
-// ---- header collection (one static callback, as http.ts) -------------------------------------
-
-let scratch: WsConnection | null = null;
-function collectHeader(name: string, value: string): void {
-  const c = scratch!;
-  c.headerBytes += name.length + value.length + 4;
-  const prev = c.headers[name];
-  c.headers[name] = prev === undefined ? value : prev + (name === 'cookie' ? '; ' : ', ') + value;
-  c.rawHeaders.push(name, value);
-}
 
 function copyOf(ab: ArrayBuffer): Buffer {
   const b = Buffer.allocUnsafe(ab.byteLength);
@@ -206,19 +195,9 @@ type Phase = 'handshake' | 'open' | 'closed';
  */
 export class WsConnection extends PluginRequest implements PhaseHost {
   // request (copied out of uWS before anything asynchronous)
-  method = '';
-  url = '';
-  query = '';
-  path = '';
-  headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  rawHeaders: string[] = [];
-  headerBytes = 0;
   secKey = '';
   secProtocol = '';
   secExtensions = '';
-  clientIp = '';
-  requestId = '';
-  start = 0;
   context: uWS.us_socket_context_t | null = null;
   // routing
   readonly snapshot: Snapshot;
@@ -269,20 +248,11 @@ export class WsConnection extends PluginRequest implements PhaseHost {
   handle(req: uWS.HttpRequest, context: uWS.us_socket_context_t): void {
     const res = this.res;
     const state = this.proxy.state;
-    this.start = performance.now();
-    this.method = req.getCaseSensitiveMethod();
-    this.url = req.getUrl();
-    this.query = req.getQuery() ?? '';
-    this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
-    scratch = this;
-    req.forEach(collectHeader);
-    scratch = null;
+    this.readRequest(req, res, state);
     this.secKey = req.getHeader('sec-websocket-key');
     this.secProtocol = req.getHeader('sec-websocket-protocol');
     this.secExtensions = req.getHeader('sec-websocket-extensions');
     this.context = context;
-    this.clientIp = clientIp(res);
-    this.requestId = state.idPrefix + (state.idCounter++).toString(16).padStart(8, '0');
     res.onAborted(() => this.onClientAborted());
 
     if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);

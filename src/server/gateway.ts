@@ -23,6 +23,12 @@ export interface RunningGateway {
  */
 export async function startGateway(settings: Settings, logger: Logger = createLogger(settings.logLevel, settings.logFormat)): Promise<RunningGateway | null> {
   assertNativeUws();
+  let bytesBefore: Buffer | null = null;
+  try {
+    bytesBefore = readFileSync(settings.config);
+  } catch {
+    /* loadConfigFile reports it */
+  }
   const result = loadConfigFile(settings.config);
   if (!result.ok) {
     for (const e of result.errors) logger.error(formatDiagnostic(e));
@@ -39,6 +45,7 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     logger,
   );
   const manager = new ConfigManager(settings.config, result.config, (c) => workers.broadcast(c), logger);
+  if (bytesBefore !== null) manager.primeLoadedBytes(bytesBefore);
   // From here on SIGHUP reloads (its default action would kill the process).
   const onHup = (): void => void manager.reload('signal');
   process.on('SIGHUP', onHup);

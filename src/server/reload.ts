@@ -146,17 +146,27 @@ export class ConfigManager {
     return ready;
   }
 
-  private rawSignature(): string {
+  private rawSignature(configBytes?: Buffer): string {
     const h = createHash('sha256');
-    for (const f of [resolve(this.source), ...this.current.referenced_files]) {
+    const files = [resolve(this.source), ...this.current.referenced_files];
+    for (let i = 0; i < files.length; i++) {
       try {
-        h.update(readFileSync(f));
+        h.update(i === 0 && configBytes !== undefined ? configBytes : readFileSync(files[i]!));
       } catch {
         h.update('missing');
       }
       h.update('\0');
     }
     return h.digest('hex');
+  }
+
+  /**
+   * The bytes the initial configuration was loaded from, read before that load: a write during
+   * the (possibly long) first load then still differs and is reloaded, and an unchanged file is
+   * not parsed a second time.
+   */
+  primeLoadedBytes(configBytes: Buffer): void {
+    this.lastRaw = this.rawSignature(configBytes);
   }
 
   /** realpath + inode + size + mtime of the config file and every referenced file. */

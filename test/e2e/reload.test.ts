@@ -54,6 +54,17 @@ describe('reload triggers', () => {
     await gw.waitForLog((l) => l.msg === 'reload: new configuration serving' && l.trigger === 'file');
   });
 
+  it('does not re-parse a file whose bytes did not change (touch, same-content save)', async () => {
+    gw = await startGateway(config(['same']));
+    writeFileSync(gw.configPath, config(['same']));
+    // The watcher and the 1 s poll both see the write; neither may load the unchanged bytes.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(gw.logs().filter((l) => typeof l.msg === 'string' && l.msg.startsWith('reload') && l.trigger === 'file')).toEqual([]);
+    // A real change still loads.
+    writeFileSync(gw.configPath, config(['same', 'changed']));
+    await waitFor(async () => (await code(gw!, '/changed')) === 200);
+  });
+
   it("reloads on an editor's atomic rename", async () => {
     gw = await startGateway(config([]));
     const tmp = join(gw.configPath + '.tmp~');
