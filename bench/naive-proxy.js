@@ -55,3 +55,4 @@ uWS
   .listen('127.0.0.1', port, (t) => {
     if (!t) process.exit(1);
   });
+for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => process.exit(0));
