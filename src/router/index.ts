@@ -76,12 +76,29 @@ const P_REST = 2;
 
 const EMPTY: Entry[] = [];
 
+// Entry.flags: which constraints besides the method the entry has (0 = none: accept at once).
+const F_WS = 1;
+const F_HOST = 2;
+const F_SNI = 4;
+const F_HDR = 8;
+const F_PATH = 16; // regex or template: the path itself must be tested
+
+/**
+ * Request method bit for methods no route lists (and methods beyond the 30th distinct one, which
+ * share it and are told apart by Entry.methodSet). Bit 30, not 31: every mask stays a small int.
+ */
+const M_OTHER = 1 << 30;
+
 class Entry {
+  // --- read on every candidate test (kept first: same cache line as the object header)
   rank = 0;
+  /** Bits of the accepted methods; -1 (every bit) when the route has no methods. */
+  methodMask = -1;
+  flags = 0;
+  kind = K_NONE;
   /** Index of the route in ordered(). */
   routeIndex = 0;
   // path
-  kind = K_NONE;
   path: string | null = null;
   pathIdx = 0;
   /** Tree key: literal prefix of the path. */
@@ -93,7 +110,7 @@ class Entry {
   tplParams = 0;
   // constraints
   wsOnly = false;
-  methodMask = 0;
+  /** Methods beyond the 30th distinct one (bit M_OTHER of methodMask), else null. */
   methodSet: Set<string> | null = null;
   hostKinds: Uint8Array | null = null;
   hostValues: string[] = [];
@@ -283,6 +300,145 @@ export function upstreamPathFor(base: string, strip: boolean, v1: boolean, path:
 }
 
 // ------------------------------------------------------------------------------------------
+// Match result: params, upstreamPath and strippedPrefix are computed on first read
+// ------------------------------------------------------------------------------------------
+
+/**
+ * Template parameter positions (start, end pairs) written by `templateScan`. Shared: a scan and
+ * the reads of its positions happen in one synchronous call.
+ */
+let tplPos = new Int32Array(64);
+
+/** Matches a template path whose literal prefix `e.key` the tree walk already matched. */
+function templateScan(e: Entry, path: string): boolean {
+  const kinds = e.tplKinds!;
+  const texts = e.tplTexts;
+  const pos = tplPos;
+  const len = path.length;
+  let p = e.key.length;
+  let w = 0;
+  for (let k = 0; k < kinds.length; k++) {
+    if (k > 0) {
+      if (path.charCodeAt(p) !== 47) return false;
+      p++;
+    }
+    const kind = kinds[k];
+    if (kind === P_LIT) {
+      const t = texts[k]!;
+      if (!path.startsWith(t, p)) return false;
+      p += t.length;
+      if (p < len && path.charCodeAt(p) !== 47) return false;
+    } else if (kind === P_PARAM) {
+      let q = path.indexOf('/', p);
+      if (q < 0) q = len;
+      if (q === p) return false;
+      pos[w++] = p;
+      pos[w++] = q;
+      p = q;
+    } else {
+      if (p >= len) return false;
+      pos[w++] = p;
+      pos[w++] = len;
+      p = len;
+    }
+  }
+  return p === len;
+}
+
+/**
+ * A RouteMatch that defers the work most callers of a lookup never need, or need once: the
+ * params object, the upstream path and the stripped prefix are built on first read and kept.
+ * A regex path is only `test`ed while matching; its `exec` (captures, matched length) runs when
+ * one of these is first read.
+ */
+class Match implements RouteMatch {
+  readonly route: Route;
+  readonly index: number;
+  readonly matchedPath: string | null;
+  private readonly e: Entry;
+  private readonly path: string;
+  /** Length of the path matched by the route's path (-1: no path); -2 until computed. */
+  private len = -2;
+  private p: Record<string, string> | null | undefined = undefined;
+  private up: string | undefined = undefined;
+  private sp: string | null | undefined = undefined;
+
+  constructor(e: Entry, path: string) {
+    this.route = e.route;
+    this.index = e.routeIndex;
+    this.matchedPath = e.path;
+    this.e = e;
+    this.path = path;
+  }
+
+  get params(): Record<string, string> | null {
+    if (this.p === undefined) this.resolve();
+    return this.p!;
+  }
+
+  get upstreamPath(): string {
+    if (this.up === undefined) {
+      const e = this.e;
+      const path = this.path;
+      if (!e.strip && e.base.length === 1 && !e.v1) this.up = path; // the common case, no allocation
+      else this.up = upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen());
+    }
+    return this.up;
+  }
+
+  get strippedPrefix(): string | null {
+    if (this.sp === undefined) {
+      const path = this.path;
+      const len = this.e.strip ? this.matchedLen() : -1;
+      this.sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+    }
+    return this.sp;
+  }
+
+  private matchedLen(): number {
+    if (this.len === -2) this.resolve();
+    return this.len;
+  }
+
+  /** Computes params and the matched length. */
+  private resolve(): void {
+    const e = this.e;
+    const path = this.path;
+    let params: Record<string, string> | null = null;
+    let len = -1;
+    if (e.kind === K_PREFIX) len = e.prefixLen;
+    else if (e.kind === K_TEMPLATE) {
+      len = path.length;
+      if (e.tplParams > 0 && templateScan(e, path)) {
+        params = {};
+        const kinds = e.tplKinds!;
+        const pos = tplPos;
+        let w = 0;
+        for (let k = 0; k < kinds.length; k++) {
+          if (kinds[k] === P_LIT) continue;
+          params[e.tplTexts[k]!] = path.slice(pos[w]!, pos[w + 1]!);
+          w += 2;
+        }
+      }
+    } else if (e.kind === K_REGEX && (e.regexNamed || e.strip)) {
+      const m = e.regex!.exec(path);
+      if (m !== null) {
+        len = m[0].length;
+        const g = m.groups;
+        if (g !== undefined) {
+          for (const name in g) {
+            const v = g[name];
+            if (v !== undefined) (params ??= {})[name] = v;
+          }
+        }
+      }
+    }
+    this.len = len;
+    this.p = params;
+  }
+}
+
+// ------------------------------------------------------------------------------------------
 // Router
 // ------------------------------------------------------------------------------------------
 
@@ -313,17 +469,19 @@ class CompiledRouter implements Router {
   private readonly exact = new Map<string, Node>();
   private readonly other = new Node('');
   private readonly hasExact: boolean;
-  private readonly methodBits = new Map<string, number>();
-  /** Template parameter positions of the last successful template test (start, end pairs). */
-  private tplPos = new Int32Array(64);
-  private lastExec: RegExpExecArray | null = null;
-  private lastMatchedLen = -1;
+  /** Methods some route lists, and their request bits (parallel arrays; a short scan beats a Map). */
+  private readonly methodNames: string[] = [];
+  private readonly methodBits: number[] = [];
 
   constructor(routes: readonly Route[], services: ReadonlyMap<string, Service>) {
     const entries: Entry[] = [];
     let nextBit = 0;
     for (const route of routes) {
-      for (const m of route.methods) if (!this.methodBits.has(m)) this.methodBits.set(m, nextBit < 31 ? 1 << nextBit++ : 0);
+      for (const m of route.methods) {
+        if (this.methodNames.includes(m)) continue;
+        this.methodNames.push(m);
+        this.methodBits.push(nextBit < 30 ? 1 << nextBit++ : M_OTHER);
+      }
       const paths = route.paths.length > 0 ? route.paths : [null];
       for (let pi = 0; pi < paths.length; pi++) {
         const e = this.compileEntry(route, paths[pi]!, pi, services);
@@ -395,7 +553,7 @@ class CompiledRouter implements Router {
         e.tplKinds = new Uint8Array(t.parts.map((p) => (p.kind === 'lit' ? P_LIT : p.kind === 'param' ? P_PARAM : P_REST)));
         e.tplTexts = t.parts.map((p) => (p.kind === 'lit' ? p.text : p.name));
         e.tplParams = t.names.length;
-        if (e.tplParams * 2 > this.tplPos.length) this.tplPos = new Int32Array(e.tplParams * 2);
+        if (e.tplParams * 2 > tplPos.length) tplPos = new Int32Array(e.tplParams * 2);
         e.pathClass = 1;
         e.regexPriority = route.regex_priority;
         e.isTemplate = 1;
@@ -411,12 +569,12 @@ class CompiledRouter implements Router {
     // constraints
     e.wsOnly = !route.protocols.includes('http') && !route.protocols.includes('https') && route.protocols.length > 0;
     if (route.methods.length > 0) {
+      e.methodMask = 0;
       for (const m of route.methods) {
-        const bit = this.methodBits.get(m)!;
-        if (bit === 0) (e.methodSet ??= new Set()).add(m);
+        const bit = this.methodBits[this.methodNames.indexOf(m)]!;
+        if (bit === M_OTHER) (e.methodSet ??= new Set()).add(m);
         e.methodMask |= bit;
       }
-      if (e.methodMask === 0) e.methodMask = 1 << 31; // only overflow methods: force the set check
     }
     if (route.hosts.length > 0) {
       const n = route.hosts.length;
@@ -466,6 +624,12 @@ class CompiledRouter implements Router {
     if (route.snis.length > 0) {
       e.snis = new Set(route.snis.map((s) => (s.length > 1 && s.endsWith('.') ? s.slice(0, -1) : s)));
     }
+    e.flags =
+      (e.wsOnly ? F_WS : 0) |
+      (e.hostKinds !== null ? F_HOST : 0) |
+      (e.snis !== null ? F_SNI : 0) |
+      (e.headerNames !== null ? F_HDR : 0) |
+      (e.kind >= K_REGEX ? F_PATH : 0);
     e.weight =
       (route.methods.length > 0 ? 1 : 0) +
       (route.hosts.length > 0 ? 1 : 0) +
@@ -513,8 +677,14 @@ class CompiledRouter implements Router {
     }
     const b = lookup(this.other, path);
     const method = input.method;
-    let mbit = this.methodBits.get(method);
-    if (mbit === undefined) mbit = 0;
+    const names = this.methodNames;
+    let mbit = M_OTHER;
+    for (let m = 0; m < names.length; m++) {
+      if (names[m] === method) {
+        mbit = this.methodBits[m]!;
+        break;
+      }
+    }
     let i = 0;
     let j = 0;
     const na = a.length;
@@ -526,13 +696,18 @@ class CompiledRouter implements Router {
         else e = a[i++]!;
       } else if (j < nb) e = b[j++]!;
       else return null;
-      if (e.wsOnly && !input.upgrade) continue;
-      if (e.methodMask !== 0 && (e.methodMask & mbit) === 0 && (e.methodSet === null || !e.methodSet.has(method))) continue;
-      if (e.hostKinds !== null && !this.hostOk(e, hostName, port)) continue;
-      if (e.snis !== null && input.sni !== null && !e.snis.has(input.sni)) continue;
-      if (e.headerNames !== null && !this.headersOk(e, input.headers)) continue;
-      if (e.kind >= K_REGEX && !this.pathOk(e, path)) continue;
-      return this.build(e, path);
+      const mm = e.methodMask & mbit;
+      if (mm === 0) continue;
+      if (mm === M_OTHER && e.methodSet !== null && !e.methodSet.has(method)) continue;
+      const f = e.flags;
+      if (f !== 0) {
+        if ((f & F_WS) !== 0 && !input.upgrade) continue;
+        if ((f & F_HOST) !== 0 && !this.hostOk(e, hostName, port)) continue;
+        if ((f & F_SNI) !== 0 && input.sni !== null && !e.snis!.has(input.sni)) continue;
+        if ((f & F_HDR) !== 0 && !this.headersOk(e, input.headers)) continue;
+        if ((f & F_PATH) !== 0 && !this.pathOk(e, path)) continue;
+      }
+      return new Match(e, path);
     }
   }
 
@@ -572,90 +747,7 @@ class CompiledRouter implements Router {
 
   /** Regex and template paths (prefix paths are matched by the tree walk itself). */
   private pathOk(e: Entry, path: string): boolean {
-    if (e.kind === K_REGEX) {
-      const re = e.regex!;
-      if (!e.regexNamed && !e.strip) {
-        this.lastExec = null;
-        return re.test(path);
-      }
-      const m = re.exec(path);
-      this.lastExec = m;
-      if (m === null) return false;
-      this.lastMatchedLen = m[0].length;
-      return true;
-    }
-    // template: the literal prefix e.key is already matched by the tree walk
-    const kinds = e.tplKinds!;
-    const texts = e.tplTexts;
-    const pos = this.tplPos;
-    const len = path.length;
-    let p = e.key.length;
-    let w = 0;
-    for (let k = 0; k < kinds.length; k++) {
-      if (k > 0) {
-        if (path.charCodeAt(p) !== 47) return false;
-        p++;
-      }
-      const kind = kinds[k];
-      if (kind === P_LIT) {
-        const t = texts[k]!;
-        if (!path.startsWith(t, p)) return false;
-        p += t.length;
-        if (p < len && path.charCodeAt(p) !== 47) return false;
-      } else if (kind === P_PARAM) {
-        let q = path.indexOf('/', p);
-        if (q < 0) q = len;
-        if (q === p) return false;
-        pos[w++] = p;
-        pos[w++] = q;
-        p = q;
-      } else {
-        if (p >= len) return false;
-        pos[w++] = p;
-        pos[w++] = len;
-        p = len;
-      }
-    }
-    return p === len;
-  }
-
-  private build(e: Entry, path: string): RouteMatch {
-    let params: Record<string, string> | null = null;
-    let matchedLen = -1;
-    if (e.kind === K_PREFIX) matchedLen = e.prefixLen;
-    else if (e.kind === K_TEMPLATE) {
-      matchedLen = path.length;
-      if (e.tplParams > 0) {
-        params = {};
-        const kinds = e.tplKinds!;
-        const pos = this.tplPos;
-        let w = 0;
-        for (let k = 0; k < kinds.length; k++) {
-          if (kinds[k] === P_LIT) continue;
-          params[e.tplTexts[k]!] = path.slice(pos[w]!, pos[w + 1]!);
-          w += 2;
-        }
-      }
-    } else if (e.kind === K_REGEX) {
-      const m = this.lastExec;
-      if (m !== null) {
-        matchedLen = this.lastMatchedLen;
-        const g = m.groups;
-        if (g !== undefined) {
-          for (const name in g) {
-            const v = g[name];
-            if (v !== undefined) (params ??= {})[name] = v;
-          }
-        }
-        this.lastExec = null;
-      }
-    }
-    let upstreamPath: string;
-    let strippedPrefix: string | null = null;
-    if (!e.strip && e.base.length === 1 && !e.v1) upstreamPath = path; // the common case, no allocation
-    else upstreamPath = upstreamPathFor(e.base, e.strip, e.v1, path, matchedLen);
-    if (e.strip && matchedLen > 0) strippedPrefix = matchedLen === path.length ? path : path.slice(0, matchedLen);
-    return { route: e.route, index: e.routeIndex, params, upstreamPath, strippedPrefix, matchedPath: e.path };
+    return e.kind === K_REGEX ? e.regex!.test(path) : templateScan(e, path);
   }
 
   // ----------------------------------------------------------------------------------------

@@ -295,6 +295,91 @@ function suite(name: string, factory: RouterFactory) {
 suite('sluice router', createRouter);
 
 // ---------------------------------------------------------------------------------------------
+// fast paths of the implementation (lazy match fields, method bits)
+// ---------------------------------------------------------------------------------------------
+
+describe('lazy match fields', () => {
+  const svc = new Map([['svc', service('/s')]]);
+
+  it('params, upstreamPath and strippedPrefix agree whatever the order they are read in', () => {
+    const routes = rs(['r', { paths: ['~/v\\d+/(?<svc>[a-z]+)'] }]);
+    const router = createRouter(routes, svc);
+    const a = router.match(req('/v2/users/9'))!;
+    expect(a.upstreamPath).toBe('/s/9');
+    expect(a.strippedPrefix).toBe('/v2/users');
+    expect(a.params).toEqual({ svc: 'users' });
+    const b = router.match(req('/v2/users/9'))!;
+    expect(b.params).toEqual({ svc: 'users' });
+    expect(b.strippedPrefix).toBe('/v2/users');
+    expect(b.upstreamPath).toBe('/s/9');
+  });
+
+  it('repeated reads return the same objects', () => {
+    const router = createRouter(rs(['t', { paths: ['/pets/{id}'] }]), svc);
+    const m = router.match(req('/pets/7'))!;
+    expect(m.params).toBe(m.params);
+    expect(m.upstreamPath).toBe(m.upstreamPath);
+    expect(m.params).toEqual({ id: '7' });
+  });
+
+  it('a later lookup does not change the params of an earlier match', () => {
+    const router = createRouter(rs(['t', { paths: ['/u/{uid}/orders/{oid}'], strip_path: false }], ['f', { paths: ['/f/{p+}'], strip_path: false }]), svc);
+    const first = router.match(req('/u/alice/orders/17'))!;
+    const second = router.match(req('/u/bob/orders/3'))!;
+    const third = router.match(req('/f/a/b'))!;
+    expect(third.params).toEqual({ p: 'a/b' });
+    expect(first.params).toEqual({ uid: 'alice', oid: '17' });
+    expect(second.params).toEqual({ uid: 'bob', oid: '3' });
+    expect(first.upstreamPath).toBe('/s/u/alice/orders/17');
+  });
+
+  it('regex without named groups and without strip_path: no params, path forwarded, nothing stripped', () => {
+    const router = createRouter(rs(['r', { paths: ['~/u/(\\d+)'], strip_path: false }]), new Map());
+    const m = router.match(req('/u/12/x'))!;
+    expect(m.params).toBeNull();
+    expect(m.strippedPrefix).toBeNull();
+    expect(m.upstreamPath).toBe('/u/12/x');
+  });
+
+  it('index, route and matchedPath are plain properties', () => {
+    const router = createRouter(rs(['a', { paths: ['/x', '/y'] }]), new Map());
+    const m = router.match(req('/y/1'))!;
+    expect(m.index).toBe(0);
+    expect(m.route.name).toBe('a');
+    expect(m.matchedPath).toBe('/y');
+  });
+});
+
+describe('method bits', () => {
+  // 40 distinct methods: past the 30 that get their own bit, the rest share one and are checked by name
+  const many = Array.from({ length: 40 }, (_, i) => `M${i}`);
+  const routes = rs(...many.map((m): [string, Partial<Route>] => [`r-${m}`, { paths: [`/${m}`], methods: [m] }]), ['any', { paths: ['/any'] }], ['two', { paths: ['/two'], methods: ['M1', 'M35'] }]);
+  const router = createRouter(routes, new Map());
+
+  it('each method matches only its own route, with or without a bit of its own', () => {
+    for (const m of many) {
+      expect(router.match(req(`/${m}`, { method: m }))?.route.name).toBe(`r-${m}`);
+      const other = m === 'M0' ? 'M39' : 'M0';
+      expect(router.match(req(`/${m}`, { method: other }))).toBeNull();
+    }
+    expect(router.match(req('/M31', { method: 'M32' }))).toBeNull();
+    expect(router.match(req('/M31', { method: 'PATCH' }))).toBeNull();
+  });
+
+  it('a route without methods takes any method, even one no route lists', () => {
+    expect(router.match(req('/any', { method: 'PATCH' }))?.route.name).toBe('any');
+    expect(router.match(req('/any', { method: 'M33' }))?.route.name).toBe('any');
+  });
+
+  it('a route mixing a bit method and a shared-bit method', () => {
+    expect(router.match(req('/two', { method: 'M1' }))?.route.name).toBe('two');
+    expect(router.match(req('/two', { method: 'M35' }))?.route.name).toBe('two');
+    expect(router.match(req('/two', { method: 'M36' }))).toBeNull();
+    expect(router.match(req('/two', { method: 'M2' }))).toBeNull();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // ordered()
 // ---------------------------------------------------------------------------------------------
 
