@@ -90,7 +90,8 @@ const F_PATH = 16; // regex or template: the path itself must be tested
 const M_OTHER = 1 << 30;
 
 class Entry {
-  // --- read on every candidate test (kept first: same cache line as the object header)
+  // --- read on every lookup that reaches the entry, and by the match result: kept first, so
+  // they share the object's first cache lines
   rank = 0;
   /** Bits of the accepted methods; -1 (every bit) when the route has no methods. */
   methodMask = -1;
@@ -98,13 +99,19 @@ class Entry {
   kind = K_NONE;
   /** Index of the route in ordered(). */
   routeIndex = 0;
-  // path
+  readonly route: Route;
   path: string | null = null;
-  pathIdx = 0;
+  prefixLen = 0;
+  strip = true;
+  v1 = false;
+  base = '/';
   /** Tree key: literal prefix of the path. */
   key = '';
+  // --- path
+  pathIdx = 0;
   regex: RegExp | null = null;
-  regexNamed = false;
+  /** Named groups of the regex, in order ([] when none). */
+  regexGroups: string[] = [];
   tplKinds: Uint8Array | null = null;
   tplTexts: string[] = [];
   tplParams = 0;
@@ -119,10 +126,6 @@ class Entry {
   headerExact: Array<Set<string>> = [];
   headerRegex: Array<RegExp[] | null> = [];
   snis: Set<string> | null = null;
-  // upstream
-  strip = true;
-  v1 = false;
-  base = '/';
   // priority
   weight = 0;
   plainHostOnly = 0;
@@ -133,10 +136,11 @@ class Entry {
   literalSegments = 0;
   greedy = 0;
   segments = 0;
-  prefixLen = 0;
   order = 0;
 
-  constructor(readonly route: Route) {}
+  constructor(route: Route) {
+    this.route = route;
+  }
 }
 
 function compareEntries(a: Entry, b: Entry): number {
@@ -165,8 +169,6 @@ function compareEntries(a: Entry, b: Entry): number {
 class Node {
   codes: number[] = [];
   kids: Node[] = [];
-  /** For nodes with many children: child index + 1 by char code (< 128), else null. */
-  table: Uint8Array | null = null;
   own: Entry[] = [];
   cum: Entry[] = EMPTY;
   constructor(public label: string) {}
@@ -215,45 +217,106 @@ function finish(node: Node, parentCum: Entry[]): void {
     all.sort((a, b) => a.rank - b.rank);
     node.cum = all;
   }
-  if (node.kids.length >= 4 && node.kids.length < 255 && node.codes.every((c) => c < 128)) {
-    node.table = new Uint8Array(128);
-    for (let k = 0; k < node.codes.length; k++) node.table[node.codes[k]!] = k + 1;
-  }
   for (const k of node.kids) finish(k, node.cum);
 }
 
-/** Candidates (rank-sorted) whose tree key is a prefix of `path`. */
-function lookup(root: Node, path: string): Entry[] {
-  let node = root;
-  let i = 0;
-  const len = path.length;
-  outer: while (i < len) {
-    const c = path.charCodeAt(i);
-    let k: number;
-    const table = node.table;
-    if (table !== null) {
-      if (c >= 128) break;
-      k = table[c]! - 1;
-      if (k < 0) break;
-    } else {
-      const codes = node.codes;
-      const n = codes.length;
-      k = 0;
-      while (k < n && codes[k] !== c) k++;
-      if (k === n) break;
+/**
+ * A finished tree flattened into one Int32Array, so a lookup reads contiguous memory instead of
+ * chasing Node → kids → Node → label pointers. Each node is a record at offset `n`:
+ *   t[n]     label length (the root's is 0)
+ *   t[n + 1] index of the node's `cum` list in `cums`
+ *   t[n + 2] child dispatch: 0 = leaf; k > 0 = k children as (char code, child offset) pairs;
+ *            -s = a table of s child offsets (0 = none) indexed by char code - t[n + 3]
+ *   t[n + 3] lowest char code of the table
+ *   then the label's characters after the first (the parent's dispatch matched that one), then
+ *   the children (pairs or table). Records are laid out depth-first, parents before children.
+ */
+class FlatTree {
+  constructor(
+    readonly t: Int32Array,
+    readonly cums: Entry[][],
+  ) {}
+}
+
+/** Children dispatched by table when there are at least this many and the code span is small. */
+const TABLE_MIN_KIDS = 3;
+const TABLE_MAX_SPAN = 96;
+
+function flatten(root: Node): FlatTree {
+  const out: number[] = [];
+  const cums: Entry[][] = [];
+  const cumIndex = new Map<Entry[], number>();
+  const place = (node: Node): number => {
+    const n = out.length;
+    const ll = node.label.length;
+    let ci = cumIndex.get(node.cum);
+    if (ci === undefined) {
+      ci = cums.length;
+      cums.push(node.cum);
+      cumIndex.set(node.cum, ci);
     }
-    const child = node.kids[k]!;
-    const label = child.label;
-    const ll = label.length;
+    const nk = node.kids.length;
+    let lo = 0;
+    let span = 0;
+    if (nk >= TABLE_MIN_KIDS) {
+      lo = Math.min(...node.codes);
+      span = Math.max(...node.codes) - lo + 1;
+    }
+    const table = nk >= TABLE_MIN_KIDS && span <= TABLE_MAX_SPAN;
+    out.push(ll, ci, table ? -span : nk, lo);
+    for (let q = 1; q < ll; q++) out.push(node.label.charCodeAt(q));
+    const kidsAt = out.length;
+    for (let k = 0, size = table ? span : nk * 2; k < size; k++) out.push(0);
+    for (let k = 0; k < nk; k++) {
+      const off = place(node.kids[k]!);
+      const code = node.codes[k]!;
+      if (table) out[kidsAt + code - lo] = off;
+      else {
+        out[kidsAt + 2 * k] = code;
+        out[kidsAt + 2 * k + 1] = off;
+      }
+    }
+    return n;
+  };
+  place(root);
+  return new FlatTree(Int32Array.from(out), cums);
+}
+
+/** Candidates (rank-sorted) whose tree key is a prefix of `path`. */
+function lookup(tree: FlatTree, path: string): Entry[] {
+  const t = tree.t;
+  const len = path.length;
+  let n = 0;
+  let i = 0;
+  outer: while (i < len) {
+    const mode = t[n + 2]!;
+    if (mode === 0) break;
+    const c = path.charCodeAt(i);
+    const ll0 = t[n]!;
+    let kb = ll0 > 1 ? n + 3 + ll0 : n + 4; // first child slot, after the label characters
+    let child = 0;
+    if (mode > 0) {
+      for (let k = 0; k < mode; k++, kb += 2) {
+        if (t[kb] === c) {
+          child = t[kb + 1]!;
+          break;
+        }
+      }
+    } else {
+      const d = c - t[n + 3]!;
+      if (d >= 0 && d < -mode) child = t[kb + d]!;
+    }
+    if (child === 0) break;
+    const ll = t[child]!;
     if (ll > 1) {
       if (i + ll > len) break;
-      // char loop: cheaper than a startsWith call for the short labels of a route tree
-      for (let q = 1; q < ll; q++) if (path.charCodeAt(i + q) !== label.charCodeAt(q)) break outer;
+      // label character q (q >= 1) is at t[child + 3 + q]
+      for (let q = 1; q < ll; q++) if (path.charCodeAt(i + q) !== t[child + 3 + q]) break outer;
     }
     i += ll;
-    node = child;
+    n = child;
   }
-  return node.cum;
+  return tree.cums[t[n + 1]!]!;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -389,8 +452,13 @@ class Match implements RouteMatch {
   get strippedPrefix(): string | null {
     if (this.sp === undefined) {
       const path = this.path;
-      const len = this.e.strip ? this.matchedLen() : -1;
-      this.sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+      const e = this.e;
+      if (!e.strip) this.sp = null;
+      else if (e.kind === K_PREFIX) this.sp = e.path; // what the prefix matched is the prefix itself
+      else {
+        const len = this.matchedLen();
+        this.sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+      }
     }
     return this.sp;
   }
@@ -420,15 +488,16 @@ class Match implements RouteMatch {
           w += 2;
         }
       }
-    } else if (e.kind === K_REGEX && (e.regexNamed || e.strip)) {
+    } else if (e.kind === K_REGEX && (e.regexGroups.length > 0 || e.strip)) {
       const m = e.regex!.exec(path);
       if (m !== null) {
         len = m[0].length;
         const g = m.groups;
         if (g !== undefined) {
-          for (const name in g) {
-            const v = g[name];
-            if (v !== undefined) (params ??= {})[name] = v;
+          const names = e.regexGroups;
+          for (let k = 0; k < names.length; k++) {
+            const v = g[names[k]!];
+            if (v !== undefined) (params ??= {})[names[k]!] = v;
           }
         }
       }
@@ -466,8 +535,8 @@ function splitHost(host: string, listenerPort: number): { name: string; port: nu
 class CompiledRouter implements Router {
   private readonly routes: Route[];
   private readonly entries: Entry[];
-  private readonly exact = new Map<string, Node>();
-  private readonly other = new Node('');
+  private readonly exact = new Map<string, FlatTree>();
+  private readonly other: FlatTree;
   private readonly hasExact: boolean;
   /** Methods some route lists, and their request bits (parallel arrays; a short scan beats a Map). */
   private readonly methodNames: string[] = [];
@@ -504,6 +573,8 @@ class CompiledRouter implements Router {
     }
     this.routes = ordered;
     this.entries = entries;
+    const exact = new Map<string, Node>();
+    const other = new Node('');
     for (const e of entries) {
       let wildcard = e.hostKinds === null;
       if (e.hostKinds !== null) {
@@ -513,15 +584,19 @@ class CompiledRouter implements Router {
           const name = e.hostValues[h]!;
           if (seen.has(name)) continue;
           seen.add(name);
-          let root = this.exact.get(name);
-          if (root === undefined) this.exact.set(name, (root = new Node('')));
+          let root = exact.get(name);
+          if (root === undefined) exact.set(name, (root = new Node('')));
           insert(root, e.key, e);
         }
       }
-      if (wildcard) insert(this.other, e.key, e);
+      if (wildcard) insert(other, e.key, e);
     }
-    finish(this.other, EMPTY);
-    for (const root of this.exact.values()) finish(root, EMPTY);
+    finish(other, EMPTY);
+    this.other = flatten(other);
+    for (const [name, root] of exact) {
+      finish(root, EMPTY);
+      this.exact.set(name, flatten(root));
+    }
     this.hasExact = this.exact.size > 0;
   }
 
@@ -541,7 +616,9 @@ class CompiledRouter implements Router {
         }
         e.kind = K_REGEX;
         e.regex = re;
-        e.regexNamed = /\(\?P?<[A-Za-z_$]/.test(path);
+        // `(?:re)|` matches "", and its groups object lists every named group
+        const g = new RegExp(re.source + '|').exec('')?.groups;
+        e.regexGroups = g === undefined ? [] : Object.keys(g);
         e.key = regexLiteralPrefix(path);
         e.pathClass = 1;
         e.regexPriority = route.regex_priority;

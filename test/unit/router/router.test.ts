@@ -350,6 +350,58 @@ describe('lazy match fields', () => {
   });
 });
 
+describe('radix tree lookup against a brute-force reference', () => {
+  // Prefix routes over an alphabet that makes nodes of every dispatch kind: a few children
+  // (pairs), many children with close char codes (table), children with far-apart or non-ASCII
+  // codes (pairs again), and labels a request may match only in part.
+  const alphabet = ['/', 'a', 'b', 'c', 'd', 'e', 'f', '0', '9', 'z', 'A', '~', ' ', 'é', '中', '\u{1F600}'];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1664525 + 1013904223) >>> 0;
+    return Math.floor((seed / 4294967296) * n);
+  };
+  const word = (min: number, max: number) => {
+    let w = '/';
+    for (let k = min + rand(max - min + 1); k > 0; k--) w += alphabet[rand(alphabet.length)];
+    return w;
+  };
+
+  for (const count of [5, 60, 400]) {
+    it(`${count} routes, hosted and not`, () => {
+      const defs: Array<[string, Partial<Route>]> = [];
+      for (let k = 0; k < count; k++) {
+        const hosted = rand(4) === 0;
+        defs.push([`r${k}`, { paths: [word(0, 5)], hosts: hosted ? [rand(2) === 0 ? 'h.com' : 'g.com'] : [] }]);
+      }
+      const routes = rs(...defs);
+      const router = createRouter(routes, new Map());
+      // Kong: host+path (weight 2) before path alone; then the longer prefix; then file order
+      const reference = (path: string, host: string): Route | null => {
+        let best: Route | null = null;
+        const name = host.replace(/:\d+$/, '');
+        for (const r of routes) {
+          if (r.hosts.length > 0 && !r.hosts.includes(name)) continue;
+          if (!path.startsWith(r.paths[0]!)) continue;
+          if (best === null) { best = r; continue; }
+          const dw = r.hosts.length - best.hosts.length;
+          const dl = r.paths[0]!.length - best.paths[0]!.length;
+          if (dw > 0 || (dw === 0 && dl > 0)) best = r;
+        }
+        return best;
+      };
+      for (let q = 0; q < 3000; q++) {
+        // half the requests extend an existing route path, half are random
+        const path = rand(2) === 0 ? routes[rand(routes.length)]!.paths[0]! + word(0, 3).slice(rand(2)) : word(0, 7);
+        const host = ['', 'h.com', 'g.com:8080', 'x.com'][rand(4)]!;
+        const got = router.match(req(path, { host }));
+        const want = reference(path, host);
+        if ((got?.route ?? null) !== want) expect({ path, host, got: got?.route.name ?? null }).toEqual({ path, host, got: want?.name ?? null });
+        if (got !== null) expect(got.strippedPrefix).toBe(want!.paths[0]);
+      }
+    });
+  }
+});
+
 describe('method bits', () => {
   // 40 distinct methods: past the 30 that get their own bit, the rest share one and are checked by name
   const many = Array.from({ length: 40 }, (_, i) => `M${i}`);
