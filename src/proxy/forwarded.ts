@@ -4,7 +4,7 @@
  * Host / X-Forwarded-* / X-Real-IP / Via. Output is a flat [name, value, name, value, ...] array
  * (undici's format); nothing else is allocated on the request path.
  */
-import { HOP_BY_HOP, SET_BY_GATEWAY, VIA_VALUE } from './headers.js';
+import { VIA_VALUE, isGatewayRequestHeader } from './headers.js';
 
 /**
  * Appends the client's headers minus hop-by-hop ones, the ones the gateway sets itself, the
@@ -15,41 +15,53 @@ export function copyEndToEndHeaders(out: string[], raw: readonly string[], conne
   const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (HOP_BY_HOP.has(name) || SET_BY_GATEWAY.has(name)) continue;
+    if (isGatewayRequestHeader(name)) continue;
     if (extraHop !== null && extraHop.has(name)) continue;
     if (extraSkip !== null && extraSkip.has(name)) continue;
     out.push(name, raw[i + 1]!);
   }
 }
 
+/** What appendForwardedHeaders reads of the client's request (a PluginRequest). */
+export interface ForwardedSource {
+  /** Host header, '' when absent. */
+  readonly host: string;
+  readonly hForwardedFor: string | undefined;
+  readonly hVia: string | undefined;
+  readonly clientIp: string;
+  /** Normalized request path. */
+  readonly path: string;
+}
+
 /**
  * Appends Host (the client's with preserve_host, else the peer's), X-Forwarded-For (appended),
  * -Proto, -Host, -Port, -Path, -Prefix (only when strip_path removed one), X-Real-IP and Via.
- * `h` is the client's headers by lower-case name.
  */
 export function appendForwardedHeaders(
   out: string[],
-  h: Readonly<Record<string, string>>,
-  clientIp: string,
+  r: ForwardedSource,
   tls: boolean,
-  listenPort: number,
-  path: string,
+  listenPort: string,
   strippedPrefix: string | null,
   preserveHost: boolean,
   peerHostHeader: string,
 ): void {
-  const host = h.host ?? '';
-  out.push('host', preserveHost && host !== '' ? host : peerHostHeader);
-  const xff = h['x-forwarded-for'];
-  out.push('x-forwarded-for', xff === undefined ? clientIp : xff + ', ' + clientIp);
-  out.push('x-forwarded-proto', tls ? 'https' : 'http');
+  const host = r.host;
+  const ip = r.clientIp;
+  const xff = r.hForwardedFor;
+  const via = r.hVia;
+  out.push(
+    'host',
+    preserveHost && host !== '' ? host : peerHostHeader,
+    'x-forwarded-for',
+    xff === undefined ? ip : xff + ', ' + ip,
+    'x-forwarded-proto',
+    tls ? 'https' : 'http',
+  );
   if (host !== '') out.push('x-forwarded-host', stripPort(host));
-  out.push('x-forwarded-port', listenPort + '');
-  out.push('x-forwarded-path', path);
+  out.push('x-forwarded-port', listenPort, 'x-forwarded-path', r.path);
   if (strippedPrefix !== null) out.push('x-forwarded-prefix', strippedPrefix);
-  out.push('x-real-ip', clientIp);
-  const via = h.via;
-  out.push('via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
+  out.push('x-real-ip', ip, 'via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
 }
 
 export function stripPort(host: string): string {

@@ -39,18 +39,48 @@ export const SET_BY_GATEWAY: ReadonlySet<string> = new Set([
   'x-anonymous-consumer',
 ]);
 
-/** Response headers not copied from the upstream (uWS writes its own Date and framing). */
-const RESPONSE_SKIP: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'content-length', 'date', 'via']);
-const RESPONSE_SKIP_LENGTHS: ReadonlySet<number> = new Set([...RESPONSE_SKIP].map((n) => n.length));
+/** Names by length: a request header is looked up among the few names of its own length. */
+function byLength(names: Iterable<string>): ReadonlyArray<readonly string[] | undefined> {
+  const table: string[][] = [];
+  for (const n of names) (table[n.length] ??= []).push(n);
+  return Array.from(table, (x) => x);
+}
+
+const GATEWAY_REQUEST = byLength(new Set([...HOP_BY_HOP, ...SET_BY_GATEWAY]));
 
 /**
- * Whether an upstream response header (raw bytes of its name) is one the proxy must not copy.
- * Only names whose length matches a skipped name are decoded, so most headers cost one Set probe.
+ * A client request header (lower-case name, as uWS gives them) the proxy does not copy upstream:
+ * hop-by-hop or set by the gateway. One array index and a compare or two, no hashing.
+ */
+export function isGatewayRequestHeader(name: string): boolean {
+  const list = GATEWAY_REQUEST[name.length];
+  if (list === undefined) return false;
+  for (let i = 0; i < list.length; i++) if (list[i] === name) return true;
+  return false;
+}
+
+/** Response headers not copied from the upstream (uWS writes its own Date and framing). */
+const RESPONSE_SKIP: readonly string[] = [...HOP_BY_HOP, 'content-length', 'date', 'via'];
+const RESPONSE_SKIP_BY_LENGTH = byLength(RESPONSE_SKIP);
+
+/**
+ * Whether an upstream response header (raw bytes of its name) is one the proxy must not copy:
+ * returns its lower-case name, or null. Compares bytes case-insensitively: no string is made.
  */
 export function isSkippedResponseHeader(name: Buffer): string | null {
-  if (!RESPONSE_SKIP_LENGTHS.has(name.length)) return null;
-  const lower = name.toString('latin1').toLowerCase();
-  return RESPONSE_SKIP.has(lower) ? lower : null;
+  const list = RESPONSE_SKIP_BY_LENGTH[name.length];
+  if (list === undefined) return null;
+  for (let i = 0; i < list.length; i++) if (equalsLower(name, list[i]!)) return list[i]!;
+  return null;
+}
+
+/** `bytes` equals the lower-case ASCII `lower` ignoring case (same length assumed). */
+function equalsLower(bytes: Buffer, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const c = bytes[i]!;
+    if ((c >= 65 && c <= 90 ? c + 32 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 export const VIA_VALUE = '1.1 sluice';

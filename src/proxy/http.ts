@@ -3,6 +3,8 @@ import type { Dispatcher } from 'undici';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
+import { performance } from 'node:perf_hooks';
+import { UPSTREAM_CALLS_READ_END } from '../upstream/pool.js';
 import type { BalanceInput, Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
@@ -18,8 +20,9 @@ import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhas
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
 export interface ProxyState {
   snapshot: Snapshot;
-  /** Port of the listener (X-Forwarded-Port, hosts with `:port`). */
+  /** Port of the listener (X-Forwarded-Port, hosts with `:port`), and as text. */
   port: number;
+  portText: string;
   tls: boolean;
   maxHeaderBytes: number;
   /** Called once when a request is finished (access log + metrics). */
@@ -41,7 +44,10 @@ const BUFFER_BODY_LIMIT = 64 * 1024;
 const MAX_BUFFERED_BODY = Number(process.env.SLUICE_MAX_BUFFERED_BODY ?? '') > 0 ? Number(process.env.SLUICE_MAX_BUFFERED_BODY) : 8 * 1024 * 1024;
 const EMPTY_BODY = Buffer.alloc(0);
 const ERROR_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+/** Methods a request may be retried with (RFC 9110 §9.2.2), by comparison rather than hashing. */
+function isIdempotent(m: string): boolean {
+  return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'PUT' || m === 'DELETE' || m === 'TRACE';
+}
 
 // ---- cork callbacks: static functions reading the request being written ---------------------
 let corking: ProxyRequest | null = null;
@@ -98,8 +104,11 @@ function corkError(): void {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost {
-  // request
+export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost, MatchInput {
+  // the router's MatchInput (with method, host, path and headers of PluginRequest)
+  port: number;
+  sni: string | null = null;
+  readonly upgrade = false;
   // routing
   snapshot: Snapshot;
   peer: Peer | null = null;
@@ -154,6 +163,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   ) {
     super();
     this.snapshot = state.snapshot;
+    this.port = state.port;
   }
 
   // ---- entry ----------------------------------------------------------------------------------
@@ -167,9 +177,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     res.onAborted(() => this.onClientAborted());
 
     if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
-    const h = this.headers;
-    const te = h['transfer-encoding'];
-    const cl = h['content-length'];
+    const te = this.hTransferEncoding;
+    const cl = this.hContentLength;
     if (this.conflictingLength || (te !== undefined && (cl !== undefined || te.toLowerCase() !== 'chunked'))) {
       return this.fail(ERRORS.smuggling);
     }
@@ -177,18 +186,9 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     const path = normalizePath(this.url);
     if (path === null) return this.fail(ERRORS.badPath);
     this.path = path;
-
-    const input: MatchInput = {
-      method: this.method,
-      host: h.host ?? '',
-      port: state.port,
-      path,
-      headers: h,
-      // uWS does not expose the TLS server name per request: on TLS the Host is the SNI.
-      sni: state.tls ? stripPort(h.host ?? '').toLowerCase() : null,
-      upgrade: false,
-    };
-    const match = this.snapshot.router.match(input);
+    // uWS does not expose the TLS server name per request: on TLS the Host is the SNI.
+    if (state.tls) this.sni = stripPort(this.host).toLowerCase();
+    const match = this.snapshot.router.match(this);
     if (match === null) return this.fail(ERRORS.noRoute);
     this.match = match;
     const rt = this.snapshot.routes[match.index]!;
@@ -295,8 +295,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   /** A declared request body that nobody will read: the connection must close after our answer. */
   private hasUnreadBody(): boolean {
     if (this.bodyTooLarge) return true;
-    const h = this.headers;
-    const declared = (h['content-length'] !== undefined && h['content-length'] !== '0') || h['transfer-encoding'] !== undefined;
+    const declared = (this.hContentLength !== undefined && this.hContentLength !== '0') || this.hTransferEncoding !== undefined;
     return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
   }
 
@@ -430,27 +429,30 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.attempts++;
     const match = this.match!;
     const rt = this.rt!;
-    const h = this.headers;
     // Upstream headers: the client's minus hop-by-hop and the ones we set, plus ours.
     const out: string[] = [];
     const overrides = this.upstreamOverrides;
-    copyEndToEndHeaders(out, this.rawHeaders, h.connection, overrides);
+    copyEndToEndHeaders(out, this.rawHeaders, this.hConnection, overrides);
     const hostAt = out.length + 1;
-    appendForwardedHeaders(out, h, this.clientIp, this.state.tls, this.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    appendForwardedHeaders(out, this, this.state.tls, this.state.portText, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    // Up to here every name and value came from uWS's parser or from the gateway: no CR/LF.
+    let trusted = out.length;
     if (overrides !== null) {
       for (const [k, v] of overrides) {
         if (v === null) continue;
-        if (k === 'host') out[hostAt] = v; // a plugin's Host replaces the gateway's
-        else out.push(k, v);
+        if (k === 'host') {
+          out[hostAt] = v; // a plugin's Host replaces the gateway's
+          trusted = hostAt - 1;
+        } else out.push(k, v);
       }
     }
     if (this.consumer !== null) pushConsumerHeaders(out, this.consumer, this.credentialId, this.anonymous, this.hideConsumerGroups, this.snapshot.consumers);
     if (this.requestBody !== null) {
       // Read whole for a plugin (maybe replaced, maybe chunked by the client): a known length.
       const body = this.body as Buffer | null;
-      if (body !== null && (body.length > 0 || this.bodyReplaced || h['content-length'] !== undefined)) out.push('content-length', body.length + '');
+      if (body !== null && (body.length > 0 || this.bodyReplaced || this.hContentLength !== undefined)) out.push('content-length', body.length + '');
     } else {
-      const cl = h['content-length'];
+      const cl = this.hContentLength;
       if (cl !== undefined) out.push('content-length', cl);
     }
 
@@ -467,8 +469,9 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       body: this.body,
       headersTimeout: service.readTimeout,
       bodyTimeout: service.readTimeout,
-      idempotent: IDEMPOTENT.has(method),
-    };
+      idempotent: isIdempotent(method),
+      trustedHeaders: trusted,
+    } as Dispatcher.DispatchOptions;
     try {
       peer.pool.dispatch(opts, this);
     } catch (err) {
@@ -525,6 +528,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       }
     }
     this.headPending = true;
+    // Sluice's client calls onReadEnd when this read is handled: the head waits there for the body.
+    if (UPSTREAM_CALLS_READ_END) return true;
     heads.push(this);
     if (!headsScheduled) {
       headsScheduled = true;
@@ -534,6 +539,14 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   headPending = false;
+
+  /** Sluice's client handled one socket read: a head whose body did not come with it goes out now. */
+  onReadEnd(): void {
+    if (!this.headPending || this.aborted || this.finished) return;
+    corking = this;
+    this.res.cork(corkWriteHead);
+    corking = null;
+  }
 
   private askBufferResponse(fns: NonNullable<Chain['bufferResponse']>, status: number): number {
     let want = 0;
@@ -611,9 +624,16 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     }
     this.writePluginHeaders();
     if (this.lengthOverride >= 0) length = this.lengthOverride;
-    res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
-    res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
-    res.writeHeader('x-sluice-proxy-latency', Math.round(this.proxyLatency) + '');
+    // Via and the two latency headers in one uWS call (it writes `name: value\r\n`; the values
+    // are ours, so the CRLFs between them are the only ones): one native crossing instead of three.
+    res.writeHeader(
+      'via',
+      (upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE) +
+        '\r\nx-sluice-upstream-latency: ' +
+        Math.round(this.upstreamLatency) +
+        '\r\nx-sluice-proxy-latency: ' +
+        Math.round(this.proxyLatency),
+    );
     this.headWritten = true;
     if (this.method === 'HEAD' || status === 204 || status === 304) {
       if (length >= 0 && status !== 204) res.writeHeader('content-length', length + '');
@@ -642,6 +662,14 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   writeChunk(chunk: Buffer): void {
     const res = this.res;
     if (this.totalSize >= 0) {
+      if (this.bytesSent === 0 && chunk.length === this.totalSize) {
+        // The whole body in one piece (most responses): uWS takes it all, buffering what the
+        // socket cannot, and the response is complete.
+        this.bytesSent = chunk.length;
+        res.end(chunk);
+        this.finishOk();
+        return;
+      }
       const offset = res.getWriteOffset();
       const [ok, done] = res.tryEnd(chunk, this.totalSize);
       this.bytesSent += chunk.length;
@@ -759,7 +787,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
   private canRetry(code: string | undefined): boolean {
-    if (!IDEMPOTENT.has(this.method)) return false;
+    if (!isIdempotent(this.method)) return false;
     if (this.bodyStream !== null) return false;
     return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
   }
@@ -805,7 +833,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private redirectToHttps(rt: RouteRuntime): void {
     const code = rt.route.https_redirect_status_code;
     if (code === 426) return this.fail(ERRORS.httpsRequired);
-    const host = stripPort(this.headers.host ?? '');
+    const host = stripPort(this.host);
     const location = 'https://' + host + this.url + (this.query === '' ? '' : '?' + this.query);
     return this.fail({ status: code, message: 'Moved', headers: { location } });
   }

@@ -3,6 +3,7 @@ import type { RouteMatch } from '../router/types.js';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime } from '../snapshot/types.js';
 import { clientIp } from './client-ip.js';
+import { performance } from 'node:perf_hooks';
 
 /** Where a request id comes from: a per-worker prefix and counter. */
 export interface RequestIds {
@@ -11,15 +12,50 @@ export interface RequestIds {
 }
 
 // One static header callback writing into the request being read (uWS's forEach is synchronous).
+// It keeps the arrival-order list and picks out the few headers the proxy itself reads into
+// fields (by length, then exact name: uWS hands out lower-case names). The by-name object plugins
+// and header-matching routes read is built from the list on first use (`headers`).
 let reading: PluginRequest | null = null;
 function collectHeader(name: string, value: string): void {
   const r = reading!;
   r.headerBytes += name.length + value.length + 4;
-  const prev = r.headers[name];
-  if (prev === undefined) r.headers[name] = value;
-  else if (name === 'content-length') r.conflictingLength ||= prev !== value;
-  else r.headers[name] = prev + (name === 'cookie' ? '; ' : ', ') + value;
   r.rawHeaders.push(name, value);
+  switch (name.length) {
+    case 3:
+      if (name === 'via') r.hVia = r.hVia === undefined ? value : r.hVia + ', ' + value;
+      break;
+    case 4:
+      if (name === 'host') r.host = r.hasHost ? r.host + ', ' + value : value;
+      r.hasHost = true;
+      break;
+    case 10:
+      if (name === 'connection') r.hConnection = r.hConnection === undefined ? value : r.hConnection + ', ' + value;
+      break;
+    case 14:
+      if (name === 'content-length') {
+        if (r.hContentLength === undefined) r.hContentLength = value;
+        else if (r.hContentLength !== value) r.conflictingLength = true;
+      }
+      break;
+    case 15:
+      if (name === 'x-forwarded-for') r.hForwardedFor = r.hForwardedFor === undefined ? value : r.hForwardedFor + ', ' + value;
+      break;
+    case 17:
+      if (name === 'transfer-encoding') r.hTransferEncoding = r.hTransferEncoding === undefined ? value : r.hTransferEncoding + ', ' + value;
+      break;
+  }
+}
+
+/** Request headers by lower-case name from the arrival-order list; duplicates joined (cookie with "; "). */
+function headersByName(raw: readonly string[]): Record<string, string> {
+  const h = Object.create(null) as Record<string, string>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const prev = h[name];
+    if (prev === undefined) h[name] = raw[i + 1]!;
+    else if (name !== 'content-length') h[name] = prev + (name === 'cookie' ? '; ' : ', ') + raw[i + 1]!;
+  }
+  return h;
 }
 
 /**
@@ -34,16 +70,27 @@ export abstract class PluginRequest {
   url = '';
   query = '';
   path = '';
-  /** Request headers by lower-case name; duplicates joined (cookie with "; "). */
-  headers: Record<string, string> = Object.create(null) as Record<string, string>;
-  /** The same headers in arrival order: [name, value, ...]. */
+  /** Request headers in arrival order: [name, value, ...]. */
   rawHeaders: string[] = [];
+  private headerMap: Record<string, string> | null = null;
+  // The headers the proxy reads itself (collectHeader), duplicates joined with ", ".
+  /** Host header ('' when none); also the router's MatchInput.host. */
+  host = '';
+  hasHost = false;
+  hContentLength: string | undefined = undefined;
+  hTransferEncoding: string | undefined = undefined;
+  hConnection: string | undefined = undefined;
+  hForwardedFor: string | undefined = undefined;
+  hVia: string | undefined = undefined;
   /** Request line plus headers, for SLUICE_MAX_HEADER_BYTES. */
   headerBytes = 0;
   /** Two Content-Length headers that disagree (a smuggling attempt). */
   conflictingLength = false;
   clientIp = '';
-  requestId = '';
+  /** Request id: per-worker prefix + counter, formatted on first use (`requestId`). */
+  private idPrefix = '';
+  private idNumber = 0;
+  private id: string | null = null;
   start = 0;
   match: RouteMatch | null = null;
   rt: RouteRuntime | null = null;
@@ -73,7 +120,17 @@ export abstract class PluginRequest {
     req.forEach(collectHeader);
     reading = null;
     this.clientIp = clientIp(res);
-    this.requestId = ids.idPrefix + (ids.idCounter++).toString(16).padStart(8, '0');
+    this.idPrefix = ids.idPrefix;
+    this.idNumber = ids.idCounter++;
+  }
+
+  /** Request headers by lower-case name; duplicates joined (cookie with "; "). Built on first use. */
+  get headers(): Readonly<Record<string, string>> {
+    return (this.headerMap ??= headersByName(this.rawHeaders));
+  }
+
+  get requestId(): string {
+    return (this.id ??= this.idPrefix + this.idNumber.toString(16).padStart(8, '0'));
   }
 
   get route(): Route {

@@ -348,7 +348,7 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     const list: string[] = [];
     const overrides = this.upstreamOverrides;
     copyEndToEndHeaders(list, this.rawHeaders, h.connection, overrides === null ? WS_HANDSHAKE_HEADERS : { has: (n: string) => WS_HANDSHAKE_HEADERS.has(n) || overrides.has(n) });
-    appendForwardedHeaders(list, h, this.clientIp, this.proxy.state.tls, this.proxy.state.port, this.path, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
+    appendForwardedHeaders(list, this, this.proxy.state.tls, this.proxy.state.portText, match.strippedPrefix, rt.route.preserve_host, peer.hostHeader);
     // Plugin headers (the `ws` client generates the Sec-WebSocket-* handshake headers itself).
     if (overrides !== null) for (const [k, v] of overrides) if (v !== null && !WS_HANDSHAKE_HEADERS.has(k)) list.push(k, v);
     if (this.consumer !== null) pushConsumerHeaders(list, this.consumer, this.credentialId, this.anonymous, this.hideConsumerGroups, this.snapshot.consumers);

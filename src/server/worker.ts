@@ -102,6 +102,7 @@ function createListener(app: uWS.TemplatedApp, tls: boolean, listenPort: number,
   const state: ProxyState = {
     snapshot,
     port: listenPort,
+    portText: String(listenPort),
     tls,
     maxHeaderBytes: settings.maxHeaderBytes,
     onFinish,

@@ -16,6 +16,7 @@
  *   checked by one shared interval: no timer per request.
  */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { PState, ResponseParser, type ParserSink } from './parser.js';
@@ -30,6 +31,11 @@ export interface H1DispatchOptions {
   headersTimeout?: number | null;
   bodyTimeout?: number | null;
   idempotent?: boolean;
+  /**
+   * How many leading entries of `headers` the caller vouches for: names and values that cannot
+   * hold CR or LF (copied from a parsed request, or made by the caller). They skip the check.
+   */
+  trustedHeaders?: number;
 }
 
 export interface H1Handler {
@@ -38,6 +44,8 @@ export interface H1Handler {
   onData?(chunk: Buffer): boolean;
   onComplete?(trailers: Buffer[] | null): void;
   onError?(err: Error): void;
+  /** Called after each socket read was handled, while the request is still running. */
+  onReadEnd?(): void;
 }
 
 export interface H1PoolOptions {
@@ -137,6 +145,7 @@ class H1Request {
     readonly headersTimeout: number,
     readonly bodyTimeout: number,
     readonly handler: H1Handler,
+    readonly trusted: number,
   ) {
     this.abort = (err?: Error) => this.onAbort(err);
     this.resume = () => this.conn?.resumeFor(this);
@@ -340,13 +349,15 @@ class H1Conn implements ParserSink {
     let hasHost = false;
     let length = -1;
     let chunkedGiven = false;
+    if (hasCrLf(req.path)) return this.fail(new H1Error('invalid request path', 'UND_ERR_INVALID_ARG'));
     if (headers !== null) {
+      const trusted = req.trusted;
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!;
         const value = headers[i + 1]!;
-        if (hasCrLf(value) || hasCrLf(name)) return this.fail(new H1Error('invalid ' + name + ' header', 'UND_ERR_INVALID_ARG'));
+        if (i >= trusted && (hasCrLf(value) || hasCrLf(name))) return this.fail(new H1Error('invalid ' + name + ' header', 'UND_ERR_INVALID_ARG'));
         const n = name.length;
-        if (n === 4 && name.toLowerCase() === 'host') hasHost = true;
+        if (n === 4 && (name === 'host' || name.toLowerCase() === 'host')) hasHost = true;
         else if (n === 14 && name.toLowerCase() === 'content-length') length = Number(value);
         else if (n === 17 && name.toLowerCase() === 'transfer-encoding') chunkedGiven = true;
         head += name + ': ' + value + '\r\n';
@@ -421,6 +432,11 @@ class H1Conn implements ParserSink {
     if (req.done || this.req !== req) return;
     if (r < 0) return this.fail(this.parser.error!);
     if (this.parser.state === PState.DONE) return this.complete(r < buf.length);
+    const h = req.handler;
+    if (h.onReadEnd !== undefined) {
+      h.onReadEnd();
+      if (req.done || this.req !== req) return;
+    }
     if (this.parser.paused) {
       this.paused = true;
       this.leftover = r < buf.length ? buf.subarray(r) : null;
@@ -628,7 +644,7 @@ export class H1Pool {
     const bt = opts.bodyTimeout ?? o.bodyTimeout;
     if (ht > 0) resolution(ht);
     if (bt > 0) resolution(bt);
-    const req = new H1Request(this, opts.method, opts.path, opts.headers ?? null, body as Buffer | Readable | null, ht, bt, handler);
+    const req = new H1Request(this, opts.method, opts.path, opts.headers ?? null, body as Buffer | Readable | null, ht, bt, handler, opts.trustedHeaders ?? 0);
     try {
       handler.onConnect?.(req.abort);
     } catch (err) {

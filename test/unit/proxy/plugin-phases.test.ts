@@ -201,7 +201,7 @@ function wsProxy(routeChain: Chain): WebSocketProxy {
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
   const snapshot = compile(r.config, { pools: new PoolRegistry() });
   snapshot.routes[0]!.chain = routeChain;
-  const state = { snapshot, port: 8000, tls: false, maxHeaderBytes: 16384, onFinish: () => {}, inFlight: 0, idPrefix: 'ab', idCounter: 0 } as unknown as ProxyState;
+  const state = { snapshot, port: 8000, portText: '8000', tls: false, maxHeaderBytes: 16384, onFinish: () => {}, inFlight: 0, idPrefix: 'ab', idCounter: 0 } as unknown as ProxyState;
   const counter = { inc: () => {} };
   const metrics = { toUpstreamMessages: counter, toUpstreamBytes: counter, toClientMessages: counter, toClientBytes: counter };
   return new WebSocketProxy(state, { record: () => {} } as never, null, metrics as never);
