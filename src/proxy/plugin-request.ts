@@ -25,8 +25,10 @@ function collectHeader(name: string, value: string): void {
       if (name === 'via') r.hVia = r.hVia === undefined ? value : r.hVia + ', ' + value;
       break;
     case 4:
-      if (name === 'host') r.host = r.hasHost ? r.host + ', ' + value : value;
-      r.hasHost = true;
+      if (name === 'host') {
+        r.host = r.hasHost ? r.host + ', ' + value : value;
+        r.hasHost = true;
+      }
       break;
     case 10:
       if (name === 'connection') r.hConnection = r.hConnection === undefined ? value : r.hConnection + ', ' + value;

@@ -21,3 +21,13 @@ describe('clientIp', () => {
     expect(clientIp(res([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], '::1'))).toBe('::1');
   });
 });
+
+describe('clientIp cache of the last IPv4 text', () => {
+  it('a repeated address reuses its text; a different one replaces it (never a stale address)', () => {
+    const seq = [[10, 0, 0, 1], [10, 0, 0, 1], [10, 0, 0, 2], [10, 0, 1, 0], [10, 0, 0, 1], [255, 255, 255, 255], [0, 0, 0, 0]];
+    expect(seq.map((b) => clientIp(res(b, 'unused')))).toEqual(['10.0.0.1', '10.0.0.1', '10.0.0.2', '10.0.1.0', '10.0.0.1', '255.255.255.255', '0.0.0.0']);
+    // The IPv4-mapped form shares the cache with the plain form.
+    expect(clientIp(res([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 0, 0, 0, 0], 'unused'))).toBe('0.0.0.0');
+    expect(clientIp(res([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 255, 255, 1, 2, 3, 4], 'unused'))).toBe('1.2.3.4');
+  });
+});
