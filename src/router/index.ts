@@ -112,6 +112,8 @@ class Entry {
   regex: RegExp | null = null;
   /** Named groups of the regex, in order ([] when none). */
   regexGroups: string[] = [];
+  /** The match result needs the regex's exec() (named groups or strip_path): run it, not test(). */
+  regexExec = false;
   tplKinds: Uint8Array | null = null;
   tplTexts: string[] = [];
   tplParams = 0;
@@ -409,29 +411,38 @@ function templateScan(e: Entry, path: string): boolean {
 }
 
 /**
- * A RouteMatch that defers the work most callers of a lookup never need, or need once: the
+ * A RouteMatch that defers the work many callers of a lookup never need, or need once: the
  * params object, the upstream path and the stripped prefix are built on first read and kept.
- * A regex path is only `test`ed while matching; its `exec` (captures, matched length) runs when
- * one of these is first read.
+ * A regex path is exec()ed while matching only when its result can need the captures (named
+ * groups, or strip_path); otherwise it is only test()ed.
  */
 class Match implements RouteMatch {
-  readonly route: Route;
-  readonly index: number;
-  readonly matchedPath: string | null;
   private readonly e: Entry;
   private readonly path: string;
+  /** The regex's exec() result when matching ran it, else null. */
+  private readonly x: RegExpExecArray | null;
   /** Length of the path matched by the route's path (-1: no path); -2 until computed. */
   private len = -2;
   private p: Record<string, string> | null | undefined = undefined;
   private up: string | undefined = undefined;
   private sp: string | null | undefined = undefined;
 
-  constructor(e: Entry, path: string) {
-    this.route = e.route;
-    this.index = e.routeIndex;
-    this.matchedPath = e.path;
+  constructor(e: Entry, path: string, x: RegExpExecArray | null) {
     this.e = e;
     this.path = path;
+    this.x = x;
+  }
+
+  get route(): Route {
+    return this.e.route;
+  }
+
+  get index(): number {
+    return this.e.routeIndex;
+  }
+
+  get matchedPath(): string | null {
+    return this.e.path;
   }
 
   get params(): Record<string, string> | null {
@@ -488,8 +499,8 @@ class Match implements RouteMatch {
           w += 2;
         }
       }
-    } else if (e.kind === K_REGEX && (e.regexGroups.length > 0 || e.strip)) {
-      const m = e.regex!.exec(path);
+    } else if (e.kind === K_REGEX) {
+      const m = this.x;
       if (m !== null) {
         len = m[0].length;
         const g = m.groups;
@@ -619,6 +630,7 @@ class CompiledRouter implements Router {
         // `(?:re)|` matches "", and its groups object lists every named group
         const g = new RegExp(re.source + '|').exec('')?.groups;
         e.regexGroups = g === undefined ? [] : Object.keys(g);
+        e.regexExec = e.regexGroups.length > 0 || route.strip_path;
         e.key = regexLiteralPrefix(path);
         e.pathClass = 1;
         e.regexPriority = route.regex_priority;
@@ -782,9 +794,18 @@ class CompiledRouter implements Router {
         if ((f & F_HOST) !== 0 && !this.hostOk(e, hostName, port)) continue;
         if ((f & F_SNI) !== 0 && input.sni !== null && !e.snis!.has(input.sni)) continue;
         if ((f & F_HDR) !== 0 && !this.headersOk(e, input.headers)) continue;
-        if ((f & F_PATH) !== 0 && !this.pathOk(e, path)) continue;
+        if ((f & F_PATH) !== 0) {
+          if (e.kind === K_TEMPLATE) {
+            if (!templateScan(e, path)) continue;
+          } else if (e.regexExec) {
+            // run once: the captures and matched length go into the result
+            const x = e.regex!.exec(path);
+            if (x === null) continue;
+            return new Match(e, path, x);
+          } else if (!e.regex!.test(path)) continue;
+        }
       }
-      return new Match(e, path);
+      return new Match(e, path, null);
     }
   }
 
