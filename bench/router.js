@@ -2,7 +2,8 @@
 // equivalent route tables (300 and 1,000 routes) and one request mix that hits every kind of
 // route plus misses. Needs the compiled router: `npx tsc -p tsconfig.build.json` (or `npm run
 // build`), then `node bench/router.js`. Each contender runs ~2 s per table (BENCH_MS to change),
-// in 4 interleaved rounds; the best round counts.
+// split into 10 interleaved rounds (BENCH_ROUNDS); each contender's best round counts, which on
+// a shared, noisy machine is the one least disturbed by other processes.
 //
 // Mapping to the other routers (they do not support everything Sluice does):
 //   prefix `/a/b`          → find-my-way `/a/b*` (its wildcard also matches `/a/b` itself);
@@ -16,6 +17,23 @@
 // Kong's priority rules (weights, regex_priority, headers) have no equivalent elsewhere, so
 // find-my-way and memoirist may return another route for some requests; the table prints how
 // many requests each router matched so the sets can be compared.
+//
+// What each lookup costs: find-my-way and memoirist build their params object on every lookup.
+// Sluice's match builds params, upstreamPath and strippedPrefix only when they are first read
+// (and runs a regex path's exec() only then), so there are three Sluice rows:
+//   sluice               reads `index` only: the routing decision;
+//   sluice +params       also reads `params`: the same outputs the other two routers return,
+//                        the like-for-like row;
+//   sluice +proxy fields also reads `upstreamPath` and `strippedPrefix` (Kong strip_path /
+//                        path_handling), as the proxy does on every request; work the others
+//                        do not do at all.
+// Every pass consumes a field of every result (Sluice `index`, the others' `store`), so no
+// lookup can be optimized away.
+//
+// Request strings: a server hands the router flat strings made from the request bytes (uWS
+// `getUrl()` / `getHeader()`; the proxy routes on getUrl()'s string as is). Strings built here with
+// template literals would be V8 cons strings, slower to read char by char, so every path and
+// host of the mix is re-made from its bytes once; all contenders get the same string objects.
 import { pathToFileURL } from 'node:url';
 import FindMyWay from 'find-my-way';
 import { Memoirist } from 'memoirist';
@@ -23,6 +41,11 @@ import { createRouter } from '../dist/router/index.js';
 import { fmt, table } from './lib.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+
+/** The string as a server would create it from request bytes: flat (not a V8 cons string). */
+function fromBytes(s) {
+  return Buffer.from(s, 'utf8').toString('utf8');
+}
 
 /** Deterministic PRNG so every run benches the same tables. */
 function rng(seed) {
@@ -115,11 +138,20 @@ export function generate(count, seed = 42) {
     const x = Math.floor(rand() * (j + 1));
     [requests[j], requests[x]] = [requests[x], requests[j]];
   }
+  for (const r of requests) {
+    r.path = fromBytes(r.path);
+    r.host = fromBytes(r.host);
+  }
   return { routes, fmw, mem, requests };
 }
 
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 10));
+
+/** Checksums of the results, so no contender's lookups are dead code. */
+let consumed = 0;
+
 /**
- * Times `pass` (one pass over the whole request mix, returning a checksum). Each contender has
+ * Times `pass` (one pass over the whole request mix, returning how many requests matched). Each contender has
  * its own pass function, so its inner loop stays monomorphic; the call through `pass` happens
  * once per pass, not per lookup.
  */
@@ -155,7 +187,7 @@ function benchTable(count, ms) {
       if (seen.has(key)) continue;
       seen.add(key);
       try {
-        fmwRouter.on(m, r.path, r.host ? { constraints: { host: r.host } } : {}, noop, i);
+        fmwRouter.on(m, r.path, r.host ? { constraints: { host: r.host } } : {}, noop, i); // store = i
       } catch {
         /* conflicting registration: skipped */
       }
@@ -174,33 +206,84 @@ function benchTable(count, ms) {
     }
   }
 
-  // one pass over the request mix per contender; each returns how many requests matched
+  // one pass over the request mix per contender; each returns how many requests matched and
+  // adds a field of every result to `consumed`
   const passes = [
     ['sluice', () => {
       let h = 0;
-      for (let i = 0; i < n; i++) if (sluice.match(inputs[i]) !== null) h++;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index;
+        }
+      }
+      consumed += x;
+      return h;
+    }],
+    ['sluice +params', () => {
+      let h = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index;
+          if (m.params !== null) x++;
+        }
+      }
+      consumed += x;
+      return h;
+    }],
+    ['sluice +proxy fields', () => {
+      let h = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index + m.upstreamPath.length;
+          if (m.params !== null) x++;
+          const s = m.strippedPrefix;
+          if (s !== null) x += s.length;
+        }
+      }
+      consumed += x;
       return h;
     }],
     ['find-my-way', () => {
       let h = 0;
+      let x = 0;
       for (let i = 0; i < n; i++) {
         const r = requests[i];
-        if (fmwRouter.find(r.method, r.path, fmwConstraints[i]) !== null) h++;
+        const m = fmwRouter.find(r.method, r.path, fmwConstraints[i]);
+        if (m !== null) {
+          h++;
+          x += m.store;
+        }
       }
+      consumed += x;
       return h;
     }],
     ['memoirist', () => {
       let h = 0;
+      let x = 0;
       for (let i = 0; i < n; i++) {
         const r = requests[i];
-        if (memRouter.find(r.method, r.path) !== null) h++;
+        const m = memRouter.find(r.method, r.path);
+        if (m !== null) {
+          h++;
+          x += m.store;
+        }
       }
+      consumed += x;
       return h;
     }],
   ];
   // The machine may be shared: interleave the contenders over several rounds and keep each
   // one's best round (the one least disturbed by other processes).
-  const rounds = 4;
+  const rounds = ROUNDS;
   const best = new Map(passes.map(([name]) => [name, 0]));
   for (let round = 0; round < rounds; round++) {
     for (const [name, pass] of passes) {
@@ -218,16 +301,21 @@ function benchTable(count, ms) {
 export async function run({ ms = Number(process.env.BENCH_MS ?? 2000), sizes = [300, 1000] } = {}) {
   const rows = [];
   for (const size of sizes) rows.push(...benchTable(size, ms));
-  console.log(`\n## Router: lookups/s in one process, ${ms} ms per contender per round, best of 4 interleaved rounds\n`);
+  console.log(`\n## Router: lookups/s in one process, ${ms} ms per contender per table, best of ${ROUNDS} interleaved rounds\n`);
   table([['routes', 'router', 'lookups/s', 'matched'], ...rows.map((r) => [r.routes, r.router, fmt(r.lookupsPerSec), r.matched ?? ''])]);
   const ratios = [['routes', 'ratio', 'value']];
   for (const size of new Set(rows.map((r) => r.routes))) {
     const of = (name) => rows.find((r) => r.routes === size && r.router === name).lookupsPerSec;
     ratios.push([size, 'sluice / find-my-way (target ≥ 2)', fmt(of('sluice') / of('find-my-way'), 2)]);
     ratios.push([size, 'sluice / memoirist (target ≥ 1)', fmt(of('sluice') / of('memoirist'), 2)]);
+    for (const row of ['sluice +params', 'sluice +proxy fields']) {
+      ratios.push([size, `${row} / find-my-way`, fmt(of(row) / of('find-my-way'), 2)]);
+      ratios.push([size, `${row} / memoirist`, fmt(of(row) / of('memoirist'), 2)]);
+    }
   }
   console.log('');
   table(ratios);
+  if (consumed === -1) console.log(''); // never true: only keeps `consumed` observable
   return rows;
 }
 
