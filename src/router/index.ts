@@ -226,19 +226,27 @@ function finish(node: Node, parentCum: Entry[]): void {
  * A finished tree flattened into one Int32Array, so a lookup reads contiguous memory instead of
  * chasing Node → kids → Node → label pointers. Each node is a record at offset `n`:
  *   t[n]     label length (the root's is 0)
- *   t[n + 1] index of the node's `cum` list in `cums`
+ *   t[n + 1] offset of the node's `cum` list in `c`
  *   t[n + 2] child dispatch: 0 = leaf; k > 0 = k children as (char code, child offset) pairs;
  *            -s = a table of s child offsets (0 = none) indexed by char code - t[n + 3]
  *   t[n + 3] lowest char code of the table
  *   then the label's characters after the first (the parent's dispatch matched that one), then
  *   the children (pairs or table). Records are laid out depth-first, parents before children.
+ *
+ * The candidate lists (`cum`) are in a second Int32Array `c`, shared between nodes with the same
+ * list: at offset o, c[o] = count, then per entry (rank-sorted) its rank (= index in the
+ * router's rank-sorted entries), methodMask and flags: the method filter, which rejects most
+ * candidates, and the "nothing else to check" test never touch the Entry object.
  */
 class FlatTree {
   constructor(
     readonly t: Int32Array,
-    readonly cums: Entry[][],
+    readonly c: Int32Array,
   ) {}
 }
+
+/** c[] of a tree without candidates: offset 0, count 0. */
+const NO_CANDIDATES: Int32Array = new Int32Array(1);
 
 /** Children dispatched by table when there are at least this many and the code span is small. */
 const TABLE_MIN_KIDS = 3;
@@ -246,15 +254,16 @@ const TABLE_MAX_SPAN = 96;
 
 function flatten(root: Node): FlatTree {
   const out: number[] = [];
-  const cums: Entry[][] = [];
-  const cumIndex = new Map<Entry[], number>();
+  const c: number[] = [0]; // offset 0: the empty list
+  const cumIndex = new Map<Entry[], number>([[EMPTY, 0]]);
   const place = (node: Node): number => {
     const n = out.length;
     const ll = node.label.length;
     let ci = cumIndex.get(node.cum);
     if (ci === undefined) {
-      ci = cums.length;
-      cums.push(node.cum);
+      ci = c.length;
+      c.push(node.cum.length);
+      for (const e of node.cum) c.push(e.rank, e.methodMask, e.flags);
       cumIndex.set(node.cum, ci);
     }
     const nk = node.kids.length;
@@ -281,11 +290,11 @@ function flatten(root: Node): FlatTree {
     return n;
   };
   place(root);
-  return new FlatTree(Int32Array.from(out), cums);
+  return new FlatTree(Int32Array.from(out), Int32Array.from(c));
 }
 
-/** Candidates (rank-sorted) whose tree key is a prefix of `path`. */
-function lookup(tree: FlatTree, path: string): Entry[] {
+/** Offset in `tree.c` of the candidates (rank-sorted) whose tree key is a prefix of `path`. */
+function lookup(tree: FlatTree, path: string): number {
   const t = tree.t;
   const len = path.length;
   let n = 0;
@@ -318,7 +327,7 @@ function lookup(tree: FlatTree, path: string): Entry[] {
     i += ll;
     n = child;
   }
-  return tree.cums[t[n + 1]!]!;
+  return t[n + 1]!;
 }
 
 // ------------------------------------------------------------------------------------------
@@ -741,7 +750,10 @@ class CompiledRouter implements Router {
     const path = input.path;
     let hostName = input.host;
     let port = input.port;
-    let a: Entry[] = EMPTY;
+    // candidates of the Host's own tree (none unless the host has one)
+    let ca: Int32Array = NO_CANDIDATES;
+    let ia = 1;
+    let ea = 1;
     const hl = hostName.length;
     if (hl > 0) {
       // a trailing ":digits" is the port (IPv6 literals end with "]" unless a port follows)
@@ -761,10 +773,18 @@ class CompiledRouter implements Router {
       }
       if (this.hasExact) {
         const root = this.exact.get(hostName);
-        if (root !== undefined) a = lookup(root, path);
+        if (root !== undefined) {
+          ca = root.c;
+          ia = lookup(root, path);
+          ea = ia + 1 + 3 * ca[ia]!;
+          ia++;
+        }
       }
     }
-    const b = lookup(this.other, path);
+    const cb = this.other.c;
+    let ib = lookup(this.other, path);
+    const eb = ib + 1 + 3 * cb[ib]!;
+    ib++;
     const method = input.method;
     const names = this.methodNames;
     let mbit = M_OTHER;
@@ -774,21 +794,31 @@ class CompiledRouter implements Router {
         break;
       }
     }
-    let i = 0;
-    let j = 0;
-    const na = a.length;
-    const nb = b.length;
+    const entries = this.entries;
     for (;;) {
-      let e: Entry;
-      if (i < na) {
-        if (j < nb && b[j]!.rank < a[i]!.rank) e = b[j++]!;
-        else e = a[i++]!;
-      } else if (j < nb) e = b[j++]!;
-      else return null;
-      const mm = e.methodMask & mbit;
+      // merge the two rank-sorted lists: (rank, methodMask, flags) triples
+      let c: Int32Array;
+      let k: number;
+      if (ia < ea) {
+        if (ib < eb && cb[ib]! < ca[ia]!) {
+          c = cb;
+          k = ib;
+          ib += 3;
+        } else {
+          c = ca;
+          k = ia;
+          ia += 3;
+        }
+      } else if (ib < eb) {
+        c = cb;
+        k = ib;
+        ib += 3;
+      } else return null;
+      const mm = c[k + 1]! & mbit;
       if (mm === 0) continue;
+      const f = c[k + 2]!;
+      const e = entries[c[k]!]!;
       if (mm === M_OTHER && e.methodSet !== null && !e.methodSet.has(method)) continue;
-      const f = e.flags;
       if (f !== 0) {
         if ((f & F_WS) !== 0 && !input.upgrade) continue;
         if ((f & F_HOST) !== 0 && !this.hostOk(e, hostName, port)) continue;
