@@ -35,16 +35,24 @@
  * - snis: only checked on TLS requests (`sni !== null`), as Kong (`net.protocol != "https" ||`).
  * - protocols: a route whose protocols are only ws/wss matches only upgrade requests.
  *
- * DATA STRUCTURES (all built here, nothing allocated per request but the result)
+ * DATA STRUCTURES (all built here; a lookup allocates its result object, and only when needed
+ * a regex exec() result and the host name of a Host header with a port)
  * ---------------------------------------------------------------------------------
  * Entries are filed in "buckets": one per exact host name (the entries that list that host),
  * plus one for entries without hosts or with a wildcard host. Each bucket is a character radix
  * tree keyed by the path's literal prefix: the prefix itself, the literal text before the first
  * `{` of a template, the literal start of a regex, or "" for path-less entries. Every node keeps
  * the rank-sorted union of its own entries and its ancestors' (`cum`), so one walk down the
- * tree yields every candidate already in priority order. A request walks at most two trees (its
- * host's bucket and the "other" bucket) and merges the two lists by rank, testing cheap
- * constraints first (upgrade, method bit mask, host, sni, headers) and regexes/templates last.
+ * tree yields every candidate already in priority order. Once built, each tree is flattened into
+ * two Int32Arrays (see FlatTree): node records with their labels and child dispatch, and the
+ * candidate lists as (rank, method mask, constraint flags) triples. A request walks at most two
+ * trees (its host's bucket and the "other" bucket) and merges the two lists by rank, testing the
+ * method mask first, then, only for entries that have them, the other constraints (upgrade,
+ * host, sni, headers) and regexes/templates last.
+ *
+ * The result (class Match) builds params, upstreamPath and strippedPrefix on first read; a regex
+ * path is exec()ed while matching only when its result can need the captures (named groups or
+ * strip_path), else only test()ed.
  *
  * UPSTREAM PATH
  * ---------------------------------------------------------------------------------

@@ -18,18 +18,22 @@ export interface MatchInput {
   upgrade: boolean;
 }
 
+/**
+ * The router's answer. `params`, `upstreamPath` and `strippedPrefix` may be computed on first read
+ * (then kept): read-only, never assign to them.
+ */
 export interface RouteMatch {
-  route: Route;
+  readonly route: Route;
   /** Position of `route` in `Router.ordered()` (index into per-route precomputed data). */
-  index: number;
+  readonly index: number;
   /** Template parameters (`{petId}`, `{path+}`) or regex named captures; null when none. */
-  params: Record<string, string> | null;
+  readonly params: Record<string, string> | null;
   /** The path to send upstream (no query string), per strip_path / path_handling / service.path. */
-  upstreamPath: string;
+  readonly upstreamPath: string;
   /** The part of the request path removed by strip_path (for X-Forwarded-Prefix), or null. */
-  strippedPrefix: string | null;
+  readonly strippedPrefix: string | null;
   /** The entry of route.paths that matched, as written (null for a route without paths). */
-  matchedPath: string | null;
+  readonly matchedPath: string | null;
 }
 
 /** One line of `sluice explain`'s reasoning. */
