@@ -74,6 +74,12 @@ export interface PluginContext {
   readonly query: string;
   /** Request headers, lower-case names (duplicates joined with ", "). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The same headers in arrival order, flat [lower-case name, value, ...], where the context has
+   * them (the proxy's requests do). Reading one header here costs no object: see
+   * request-input.ts's requestHeader, which falls back to `headers`.
+   */
+  readonly rawHeaders?: readonly string[];
   readonly clientIp: string;
   readonly requestId: string;
   readonly route: Route;
