@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import type { PluginConfigProblem, PluginContext, PluginDefinition, PluginResponse } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { hash32 } from '../shared-memory.js';
-import { PERIODS, windowBounds } from './windows.js';
-import { countLocal, counterTable } from './local.js';
+import { PERIODS, WindowClock } from './windows.js';
+import { countWindows, counterTable, windowKeys, type WindowKeys } from './local.js';
+import { nowSeconds2020 } from '../shared-memory.js';
+import { requestHeader } from '../request-input.js';
 import { redisClient, warn, type CountingRedis, type RedisSettings } from './redis.js';
 
 interface RedisConf {
@@ -48,6 +50,8 @@ interface Conf {
 const TITLE = ['Second', 'Minute', 'Hour', 'Day', 'Month', 'Year'];
 const LIMIT_HEADER = TITLE.map((t) => `X-RateLimit-Limit-${t}`);
 const REMAINING_HEADER = TITLE.map((t) => `X-RateLimit-Remaining-${t}`);
+const LIMIT_BY = ['ip', 'consumer', 'credential', 'service', 'header', 'path'];
+const [, BY_CONSUMER, BY_CREDENTIAL, BY_SERVICE, BY_HEADER, BY_PATH] = [0, 1, 2, 3, 4, 5] as const;
 const INTERNAL: PluginResponse = { status: 500, message: 'An unexpected error occurred' };
 
 /** Kong 3.8 moved redis_* under `redis`; both are accepted, a set redis_* field wins. */
@@ -118,79 +122,103 @@ export const rateLimiting: PluginDefinition = {
     const seedB = hash32(identity, 2);
     const keyPrefix = `ratelimit:${identity.slice(0, 24)}:`;
     const headerName = conf.header_name?.toLowerCase() ?? '';
-    const limitBy = conf.limit_by;
+    const limitPath = conf.path;
+    const limitBy = LIMIT_BY.indexOf(conf.limit_by);
     const hide = conf.hide_client_headers;
+    // Everything about the response headers that does not depend on the counts, made once.
+    const limitHeader = periods.map((p) => LIMIT_HEADER[p]!);
+    const remainingHeader = periods.map((p) => REMAINING_HEADER[p]!);
     const limitText = limits.map(String);
     const error = conf.error_message;
     const code = conf.error_code;
 
     const identifier = (req: PluginContext): string => {
       switch (limitBy) {
-        case 'consumer':
+        case BY_CONSUMER:
           return req.consumer?.id ?? req.credentialId ?? req.clientIp;
-        case 'credential':
+        case BY_CREDENTIAL:
           return req.credentialId ?? req.clientIp;
-        case 'service':
+        case BY_SERVICE:
           return req.service?.id ?? req.clientIp;
-        case 'header':
-          return req.headers[headerName] ?? req.clientIp;
-        case 'path':
-          return req.path === conf.path ? req.path : req.clientIp;
+        case BY_HEADER:
+          return requestHeader(req, headerName) ?? req.clientIp;
+        case BY_PATH:
+          return req.path === limitPath ? req.path : req.clientIp;
         default:
           return req.clientIp;
       }
     };
 
-    // Scratch arrays reused by every request (access is synchronous for policy local).
+    // The windows of the current second (see WindowClock): bounds, the window halves of the
+    // counter keys, and each window's RateLimit-Reset (whole seconds to its end, the same for
+    // every millisecond of a second), recomputed when the second changes.
+    const clock = new WindowClock();
     const starts = new Array<number>(n).fill(0);
     const ends = new Array<number>(n).fill(0);
+    const resets = new Array<number>(n).fill(1);
+    const resetText = new Array<string>(n).fill('1');
+    const keys: WindowKeys = { a: new Array<number>(n).fill(0), b: new Array<number>(n).fill(0), expires: new Array<number>(n).fill(0) };
+    const redisSuffix = new Array<string>(n).fill('');
+    let nowSec = 0;
+    const tick = (now: number): void => {
+      if (!clock.update(now)) return;
+      const second = clock.second;
+      nowSec = nowSeconds2020(second);
+      for (let i = 0; i < n; i++) {
+        starts[i] = clock.starts[periods[i]!]!;
+        ends[i] = clock.ends[periods[i]!]!;
+        // ceil((end - now) / 1000) for any now in this second, as Kong's reset
+        resets[i] = Math.max(1, (ends[i]! - second) / 1000);
+        resetText[i] = String(resets[i]);
+        redisSuffix[i] = ':' + starts[i] + ':' + PERIODS[periods[i]!];
+      }
+      windowKeys(periods, starts, ends, keys);
+    };
+
+    // Scratch arrays reused by every request (access is synchronous for policy local).
     const counts = new Array<number>(n).fill(0);
     const entries = new Array<number>(n).fill(0);
-    const bounds: [number, number] = [0, 0];
+    const remText = new Array<string>(n).fill('');
 
-    /** Headers and the verdict from the counts (usage including this request) — Kong's rules. */
-    const finish = (req: PluginContext, now: number, cnt: readonly number[], en: readonly number[], stop: number): PluginResponse | undefined => {
-      let reset = 1;
-      if (!hide || stop >= 0) {
-        let limit = 0;
-        let remaining = Infinity;
-        let window = -1;
-        for (let i = 0; i < n; i++) {
-          // A rejected request was taken back out: others' remaining are one higher.
-          const rem = Math.max(0, limits[i]! - cnt[i]! + (stop >= 0 && i !== stop ? 1 : 0));
-          if (window < 0 || rem < remaining || (rem === remaining && periods[i]! > periods[window]!)) {
-            limit = limits[i]!;
-            remaining = rem;
-            window = i;
-          }
-          if (!hide) {
-            req.addResponseHeader(LIMIT_HEADER[periods[i]!]!, limitText[i]!);
-            req.addResponseHeader(REMAINING_HEADER[periods[i]!]!, String(rem));
-          }
+    /**
+     * Headers and the verdict from the counts (usage including this request) — Kong's rules.
+     * `rs`/`rsText`: each window's reset in seconds, and as text.
+     */
+    const finish = (req: PluginContext, cnt: readonly number[], stop: number, rs: readonly number[], rsText: readonly string[]): PluginResponse | undefined => {
+      if (hide && stop < 0) return undefined;
+      let remaining = 0;
+      let window = -1;
+      for (let i = 0; i < n; i++) {
+        // A rejected request was taken back out: others' remaining are one higher.
+        let rem = limits[i]! - cnt[i]! + (stop >= 0 && i !== stop ? 1 : 0);
+        if (rem < 0) rem = 0;
+        if (window < 0 || rem < remaining || (rem === remaining && periods[i]! > periods[window]!)) {
+          remaining = rem;
+          window = i;
         }
-        reset = Math.max(1, Math.ceil((en[window]! - now) / 1000));
         if (!hide) {
-          req.addResponseHeader('RateLimit-Limit', String(limit));
-          req.addResponseHeader('RateLimit-Remaining', String(remaining));
-          req.addResponseHeader('RateLimit-Reset', String(reset));
+          const t = String(rem);
+          remText[i] = t;
+          req.addResponseHeader(limitHeader[i]!, limitText[i]!);
+          req.addResponseHeader(remainingHeader[i]!, t);
         }
       }
+      if (!hide) {
+        req.addResponseHeader('RateLimit-Limit', limitText[window]!);
+        req.addResponseHeader('RateLimit-Remaining', remText[window]!);
+        req.addResponseHeader('RateLimit-Reset', rsText[window]!);
+      }
       if (stop < 0) return undefined;
-      return { status: code, message: error, headers: { 'Retry-After': String(reset) } };
+      return { status: code, message: error, headers: { 'Retry-After': rsText[window]! } };
     };
 
     if (conf.policy === 'local') {
       const table = counterTable(ctx.shared);
       return {
         access(req) {
-          const now = Date.now();
-          for (let i = 0; i < n; i++) {
-            windowBounds(periods[i]!, now, bounds);
-            starts[i] = bounds[0];
-            ends[i] = bounds[1];
-          }
-          const stop = countLocal(table, seedA, seedB, identifier(req), periods, limits, starts, ends, now, counts, entries);
-          return finish(req, now, counts, ends, stop);
+          tick(Date.now());
+          const stop = countWindows(table, seedA, seedB, identifier(req), keys, nowSec, limits, counts, entries);
+          return finish(req, counts, stop, resets, resetText);
         },
       };
     }
@@ -203,22 +231,21 @@ export const rateLimiting: PluginDefinition = {
     return {
       access(req) {
         const now = Date.now();
+        tick(now);
         const id = identifier(req);
-        const en = new Array<number>(n);
+        // The windows as of now, kept for the answer (the clock may move on meanwhile).
+        const rs = resets.slice();
+        const rsText = resetText.slice();
         const args: Array<string | number> = [];
-        for (let i = 0; i < n; i++) {
-          windowBounds(periods[i]!, now, bounds);
-          en[i] = bounds[1];
-          args.push(keyPrefix + id + ':' + bounds[0] + ':' + PERIODS[periods[i]!]);
-        }
-        for (let i = 0; i < n; i++) args.push(Math.max(1, en[i]! - now + 1000));
+        for (let i = 0; i < n; i++) args.push(keyPrefix + id + redisSuffix[i]!);
+        for (let i = 0; i < n; i++) args.push(Math.max(1, ends[i]! - now + 1000));
         for (let i = 0; i < n; i++) args.push(limits[i]!);
         holder.client ??= redisClient(settings);
         return holder.client.sluiceRateLimit(n, ...args).then(
           (cnt) => {
             let stop = -1;
             for (let i = 0; i < n; i++) if (cnt[i]! > limits[i]!) stop = i;
-            return finish(req, now, cnt, en, stop);
+            return finish(req, cnt, stop, rs, rsText);
           },
           (err: Error) => {
             if (now - lastWarn >= 10_000) {
