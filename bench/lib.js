@@ -239,6 +239,8 @@ export async function startSluice(yaml, { workers = 1, cores = '1', logLevel = '
   const child = spawnPinned(cores, process.execPath, [join(ROOT, 'bin', 'sluice.js'), 'start', '-c', config, '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), '--log-level', logLevel], {
     cwd: ROOT,
     env: { ...process.env, ...env },
+    // Access logs (info) go to /dev/null: nothing reads the pipe, which would fill and block.
+    ...(logLevel === 'warn' || logLevel === 'error' ? {} : { stdio: ['ignore', 'ignore', 'pipe'] }),
   });
   await waitForPort(port, child);
   return { child, port, url: `http://127.0.0.1:${port}`, config };

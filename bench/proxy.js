@@ -97,6 +97,8 @@ services:
   const sluiceUndici = await startSluice(yaml, { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
   const nginx = HAS_NGINX ? await startNginx(upstream.port) : null;
   const sluiceBig = await startSluice(thousandRoutes(upstream.url));
+  // The same with an access log line per request (pino, JSON, to /dev/null): what logging costs.
+  const sluiceLogged = await startSluice(yaml, { logLevel: 'info' });
   // The architecture's floor: uWS in, the same upstream client out, nothing else.
   const naivePort = await freePort();
   const naive = spawnPinned('1', process.execPath, [join(ROOT, 'bench', 'naive-proxy.js'), String(upstream.port), String(naivePort)], { cwd: ROOT });
@@ -127,6 +129,9 @@ services:
         const viaNaive = await load(`http://127.0.0.1:${naivePort}${sc.path}`, { serverPids: [naive.pid] });
         rows.push(row('naive uWS + h1 proxy (floor)', viaNaive));
         ratios.push([sc.name, 'sluice / naive floor CPU µs per req', fmt(viaSluice.cpuUsPerReq / viaNaive.cpuUsPerReq, 2)]);
+        const viaLogged = await load(sluiceLogged.url + sc.path, { serverPids: [sluiceLogged.child.pid] });
+        rows.push(row('sluice, access log on (info)', viaLogged));
+        ratios.push([sc.name, 'sluice access log on / off CPU µs per req', fmt(viaLogged.cpuUsPerReq / viaSluice.cpuUsPerReq, 2)]);
         const viaBig = await load(sluiceBig.url + sc.path, { serverPids: [sluiceBig.child.pid] });
         rows.push(row('sluice, 1,000 routes', viaBig));
         ratios.push([sc.name, 'sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', fmt(viaBig.rps / viaSluice.rps, 2)]);
@@ -152,6 +157,7 @@ services:
     await stop(sluice.child);
     await stop(sluiceUndici.child);
     await stop(sluiceBig.child);
+    await stop(sluiceLogged.child);
     await stop(naive);
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
