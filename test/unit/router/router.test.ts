@@ -402,6 +402,48 @@ describe('radix tree lookup against a brute-force reference', () => {
   }
 });
 
+describe('exact host lookup against a brute-force reference', () => {
+  it('host names that are prefixes of one another, with and without ports', () => {
+    let seed = 11;
+    const rand = (n: number) => {
+      seed = (seed * 1664525 + 1013904223) >>> 0;
+      return Math.floor((seed / 4294967296) * n);
+    };
+    const chars = ['a', 'b', '.', '-', 'c', '0', 'é'];
+    const name = () => {
+      let h = '';
+      for (let k = 1 + rand(6); k > 0; k--) h += chars[rand(chars.length)];
+      return h;
+    };
+    const names = [...new Set(Array.from({ length: 80 }, name))];
+    const routes = rs(...names.map((h, k): [string, Partial<Route>] => [`h${k}`, { hosts: [k % 5 === 0 ? `${h}:8080` : h], paths: ['/'] }]), ['any', { paths: ['/'] }]);
+    const router = createRouter(routes, new Map());
+    for (let q = 0; q < 3000; q++) {
+      const n = rand(3) === 0 ? name() : names[rand(names.length)]!;
+      const withPort = rand(2) === 0;
+      const host = withPort ? `${n}:${rand(2) === 0 ? 8080 : 9}` : n;
+      const port = withPort ? Number(host.slice(host.lastIndexOf(':') + 1)) : rand(2) === 0 ? 8080 : 8000;
+      const want =
+        routes.find((r) => {
+          const h = r.hosts[0];
+          if (h === undefined) return false;
+          return h.endsWith(':8080') ? h === `${n}:8080` && port === 8080 : h === n;
+        }) ?? routes[routes.length - 1]!;
+      const got = router.match(req('/x', { host, port }));
+      if (got?.route !== want) expect({ host, port, got: got?.route.name }).toEqual({ host, port, got: want.name });
+    }
+  });
+
+  it('a host name that only starts like a route host does not match it', () => {
+    const router = createRouter(rs(['long', { hosts: ['api.example.com'] }], ['short', { hosts: ['api.ex'] }]), new Map());
+    expect(router.match(req('/', { host: 'api.example.co' }))).toBeNull();
+    expect(router.match(req('/', { host: 'api.example.comm' }))).toBeNull();
+    expect(router.match(req('/', { host: 'api.example.com:443' }))?.route.name).toBe('long');
+    expect(router.match(req('/', { host: 'api.ex:1' }))?.route.name).toBe('short');
+    expect(router.match(req('/', { host: 'api.e' }))).toBeNull();
+  });
+});
+
 describe('method bits', () => {
   // 40 distinct methods: past the 30 that get their own bit, the rest share one and are checked by name
   const many = Array.from({ length: 40 }, (_, i) => `M${i}`);
