@@ -271,3 +271,13 @@ describe('rate-limiting headers, window after window (clock mocked)', () => {
     }
   });
 });
+
+describe('countText', () => {
+  it('is String(n) for integers around and past 1e9, and anything else', async () => {
+    const { countText } = await import('../../../src/plugins/rate-limiting/index.js');
+    const samples = [0, 1, 7, 999_999_999, 1e9, 1e9 + 1, 1_000_000_010, 2 ** 31, 999_999_999_999, 1e12, 1e15 + 7, Number.MAX_SAFE_INTEGER, 2 ** 53 + 2, 1e21, 0.5, 1e9 + 0.5, Infinity];
+    let x = 1;
+    for (let i = 0; i < 2000; i++) samples.push(Math.floor((x = (x * 48271) % 2147483647) * 4194304 + i));
+    for (const n of samples) expect(countText(n), String(n)).toBe(String(n));
+  });
+});
