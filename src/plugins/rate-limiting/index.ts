@@ -3,7 +3,7 @@ import type { PluginConfigProblem, PluginContext, PluginDefinition, PluginRespon
 import { pluginSchema } from '../schema.js';
 import { hash32 } from '../shared-memory.js';
 import { PERIODS, WindowClock } from './windows.js';
-import { countWindows, counterTable, windowKeys, type WindowKeys } from './local.js';
+import { countWindows, counterTable, identifierHashes, windowKeys, type WindowKeys } from './local.js';
 import { nowSeconds2020 } from '../shared-memory.js';
 import { requestHeader } from '../request-input.js';
 import { redisClient, warn, type CountingRedis, type RedisSettings } from './redis.js';
@@ -52,6 +52,8 @@ const LIMIT_HEADER = TITLE.map((t) => `X-RateLimit-Limit-${t}`);
 const REMAINING_HEADER = TITLE.map((t) => `X-RateLimit-Remaining-${t}`);
 const LIMIT_BY = ['ip', 'consumer', 'credential', 'service', 'header', 'path'];
 const [, BY_CONSUMER, BY_CREDENTIAL, BY_SERVICE, BY_HEADER, BY_PATH] = [0, 1, 2, 3, 4, 5] as const;
+/** Identifiers whose hashes a rate-limiting instance keeps (then it starts over). */
+const ID_CACHE_MAX = 4096;
 const INTERNAL: PluginResponse = { status: 500, message: 'An unexpected error occurred' };
 
 /**
@@ -224,10 +226,23 @@ export const rateLimiting: PluginDefinition = {
 
     if (conf.policy === 'local') {
       const table = counterTable(ctx.shared);
+      // The identifier's two hashes, by identifier: a Map lookup (V8 keeps a string's own hash)
+      // instead of two hash loops over a consumer id or an address per request. Bounded.
+      const idHashes = new Map<string, Int32Array>();
+      const hashesOf = (id: string): Int32Array => {
+        let h = idHashes.get(id);
+        if (h === undefined) {
+          if (idHashes.size >= ID_CACHE_MAX) idHashes.clear();
+          h = new Int32Array(2);
+          identifierHashes(id, seedA, seedB, h);
+          idHashes.set(id, h);
+        }
+        return h;
+      };
       return {
         access(req) {
           tick(Date.now());
-          const stop = countWindows(table, seedA, seedB, identifier(req), keys, nowSec, limits, counts, entries);
+          const stop = countWindows(table, hashesOf(identifier(req)), keys, nowSec, limits, counts, entries);
           return finish(req, counts, stop, resets, resetText);
         },
       };

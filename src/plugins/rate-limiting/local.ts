@@ -36,27 +36,10 @@ export function windowKeys(periods: readonly number[], starts: readonly number[]
 }
 
 /**
- * Counts a request in every window at once, across all worker threads: each counter is one
- * Atomics.add, so concurrent requests never both take the last unit. A rejected request is
- * taken back out of every window (Kong does not count blocked requests either).
- *
- * The identifier is hashed twice (seeds A and B, hash32's algorithm, in one pass) and mixed
- * with each window's keys. `counts[i]` receives the usage of window i including this request.
- * Returns the index of the window that is over its limit, or -1 when the request is allowed.
+ * hash32(identifier, seedA) and hash32(identifier, seedB), side by side in one pass, into
+ * out[0] and out[1].
  */
-export function countWindows(
-  table: SharedTable,
-  seedA: number,
-  seedB: number,
-  identifier: string,
-  keys: WindowKeys,
-  nowSec: number,
-  limits: readonly number[],
-  counts: number[],
-  entries: number[],
-): number {
-  const i32 = table.i32;
-  // hash32(identifier, seedA) and hash32(identifier, seedB), side by side
+export function identifierHashes(identifier: string, seedA: number, seedB: number, out: Int32Array): void {
   let ha = seedA ^ 0x9e3779b9;
   let hb = seedB ^ 0x9e3779b9;
   for (let i = 0; i < identifier.length; i++) {
@@ -66,8 +49,31 @@ export function countWindows(
     hb = Math.imul(hb ^ c, 0x5bd1e995);
     hb ^= hb >>> 15;
   }
-  const id1 = mix32(ha ^ identifier.length);
-  const id2 = mix32(hb ^ identifier.length);
+  out[0] = mix32(ha ^ identifier.length);
+  out[1] = mix32(hb ^ identifier.length);
+}
+
+/**
+ * Counts a request in every window at once, across all worker threads: each counter is one
+ * Atomics.add, so concurrent requests never both take the last unit. A rejected request is
+ * taken back out of every window (Kong does not count blocked requests either).
+ *
+ * `id`: the identifier's two hashes (identifierHashes), mixed with each window's keys.
+ * `counts[i]` receives the usage of window i including this request. Returns the index of the
+ * window that is over its limit, or -1 when the request is allowed.
+ */
+export function countWindows(
+  table: SharedTable,
+  id: Int32Array,
+  keys: WindowKeys,
+  nowSec: number,
+  limits: readonly number[],
+  counts: number[],
+  entries: number[],
+): number {
+  const i32 = table.i32;
+  const id1 = id[0]!;
+  const id2 = id[1]!;
   const n = limits.length;
   let stop = -1;
   for (let i = 0; i < n; i++) {
@@ -101,5 +107,7 @@ export function countLocal(
 ): number {
   const keys: WindowKeys = { a: [], b: [], expires: [] };
   windowKeys(periods, starts, ends, keys);
-  return countWindows(table, seedA, seedB, identifier, keys, nowSeconds2020(now), limits, counts, entries);
+  const id = new Int32Array(2);
+  identifierHashes(identifier, seedA, seedB, id);
+  return countWindows(table, id, keys, nowSeconds2020(now), limits, counts, entries);
 }

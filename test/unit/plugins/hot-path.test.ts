@@ -254,6 +254,21 @@ describe('rate-limiting headers, window after window (clock mocked)', () => {
     expect(x.h['RateLimit-Reset']).toBe('59');
   });
 
+  it('counts stay per identifier past the bounded cache of identifier hashes', () => {
+    const chain = chainFor('{ year: 2, limit_by: header, header_name: X-Tenant }');
+    const route = { id: 'r' } as Route;
+    const hit = (tenant: string) => {
+      const q = request(route, '', ['x-tenant', tenant]);
+      const r = run(chain, q);
+      return { r, remaining: q.added[q.added.indexOf('X-RateLimit-Remaining-Year') + 1] };
+    };
+    for (let i = 0; i < 5000; i++) expect(hit('t' + i).remaining).toBe('1');
+    expect(hit('t0').remaining).toBe('0');
+    expect(hit('t4999').remaining).toBe('0');
+    expect(hit('t0').r).toMatchObject({ status: 429 });
+    expect(hit('t' + 'x'.repeat(3)).remaining).toBe('1');
+  });
+
   it('RateLimit-Reset is ceil((window end - now) / 1000) for every millisecond of a second', () => {
     vi.useFakeTimers();
     const chain = chainFor('{ minute: 1000000, hour: 1000000, day: 1000000, year: 1000000, limit_by: ip }');
