@@ -646,6 +646,11 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   bodiless = false;
 
+  /** Arrived on the TLS listener (access log). */
+  get tls(): boolean {
+    return this.state.tls;
+  }
+
   onData(chunk: Buffer): boolean {
     if (this.aborted || this.finished) return false;
     if (this.bodiless && !this.headPending) return true;

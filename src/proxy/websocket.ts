@@ -23,7 +23,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage, ClientRequest } from 'node:http';
-import type { Logger } from 'pino';
+import type { AccessLog } from '../observability/access-log.js';
 import type uWS from 'uWebSockets.js';
 import WebSocket from 'ws';
 import type { WorkerMetrics } from '../observability/metrics.js';
@@ -151,7 +151,7 @@ export class WebSocketProxy {
     readonly state: ProxyState,
     readonly requestMetrics: WorkerMetrics,
     /** Access log destination, or null when access lines are off. */
-    readonly logger: Logger | null,
+    readonly accessLog: AccessLog | null,
     /** The worker's WebSocket metrics (one set per worker, shared by its listeners). */
     readonly metrics: WebSocketMetrics,
   ) {}
@@ -749,22 +749,6 @@ export class WsConnection extends PluginRequest implements PhaseHost {
   private logHandshake(): void {
     const total = performance.now() - this.start;
     this.proxy.requestMetrics.record(this.rt, this.status, total, this.upstreamLatency, 0);
-    const logger = this.proxy.logger;
-    if (logger === null) return;
-    logger.info({
-      msg: 'access',
-      request_id: this.requestId,
-      method: this.method,
-      path: this.url,
-      websocket: true,
-      route: this.rt?.label ?? null,
-      service: this.rt?.service?.service.name ?? null,
-      consumer: this.consumer === null ? null : this.consumer.username ?? this.consumer.custom_id ?? this.consumer.id,
-      status: this.status,
-      latency_ms: Math.round(total * 100) / 100,
-      upstream_latency_ms: this.upstreamLatency < 0 ? null : Math.round(this.upstreamLatency * 100) / 100,
-      client_ip: this.clientIp,
-      error: this.errorMessage ?? undefined,
-    });
+    this.proxy.accessLog?.write(this, total, null);
   }
 }

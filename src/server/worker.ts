@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import uWS from 'uWebSockets.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../observability/logger.js';
+import { AccessLog } from '../observability/access-log.js';
 import { WorkerMetrics } from '../observability/metrics.js';
 import { ProxyRequest, type ProxyState } from '../proxy/http.js';
 import { WebSocketProxy } from '../proxy/websocket.js';
@@ -38,8 +39,9 @@ const { settings, config, shared } = workerData as { settings: WorkerSettings; c
 const port = parentPort!;
 const send = (m: FromWorker): void => port.postMessage(m);
 
-const logger = createLogger(settings.logLevel, settings.logFormat, { worker: settings.index });
-const accessLogOn = logger.isLevelEnabled('info');
+const bindings = { worker: settings.index };
+const logger = createLogger(settings.logLevel, settings.logFormat, bindings);
+const accessLog = logger.isLevelEnabled('info') ? new AccessLog(logger, bindings) : null;
 const pools = new PoolRegistry();
 const pluginState = new PluginStateStore();
 const peers = new PeerRegistry();
@@ -54,25 +56,7 @@ checkers = startActiveChecks(snapshot.upstreamPeers);
 function onFinish(r: ProxyRequest): void {
   const total = performance.now() - r.start;
   metrics.record(r.rt, r.status, total, r.upstreamLatency, r.bytesSent);
-  if (accessLogOn) {
-    logger.info({
-      msg: 'access',
-      request_id: r.requestId,
-      method: r.method,
-      path: r.url,
-      route: r.rt?.label ?? null,
-      service: r.rt?.service?.service.name ?? null,
-      consumer: r.consumer === null ? null : r.consumer.username ?? r.consumer.custom_id ?? r.consumer.id,
-      status: r.status,
-      latency_ms: Math.round(total * 100) / 100,
-      upstream_latency_ms: r.upstreamLatency < 0 ? null : Math.round(r.upstreamLatency * 100) / 100,
-      proxy_latency_ms: Math.round(r.proxyLatency * 100) / 100,
-      bytes: r.bytesSent,
-      client_ip: r.clientIp,
-      tls: r.state.tls || undefined,
-      error: r.errorMessage ?? undefined,
-    });
-  }
+  if (accessLog !== null) accessLog.write(r, total, r);
   // Not from inside this callback: the response is still corked; let uWS flush it first.
   if (draining && inFlight() === 0) setTimeout(finishDrain, 50);
 }
@@ -113,7 +97,7 @@ function createListener(app: uWS.TemplatedApp, tls: boolean, listenPort: number,
   const http = (res: uWS.HttpResponse, req: uWS.HttpRequest): void => new ProxyRequest(res, state).handle(req);
   // Upgrade requests (GET with Upgrade: websocket and a key) go to the ws route; uWS yields every
   // other request, including a plain GET, to the `any` handler.
-  const websockets = new WebSocketProxy(state, metrics, accessLogOn ? logger : null, wsMetrics);
+  const websockets = new WebSocketProxy(state, metrics, accessLog, wsMetrics);
   const behavior = websockets.behavior();
   app.any('/*', http).ws('/*', behavior);
   for (const [name, opts] of snis) {

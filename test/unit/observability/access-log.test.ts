@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { AccessLog, type AccessSource, type HttpAccess } from '../../../src/observability/access-log.js';
+import type { RouteRuntime } from '../../../src/snapshot/types.js';
+import type { Consumer } from '../../../src/config/types.js';
+
+/** A logger set up as createLogger does, writing into an array. */
+function capture(bindings: Record<string, unknown>): { logger: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const logger = pino(
+    { level: 'info', base: bindings, redact: { paths: ['password', '*.password'], censor: '<redacted>' }, timestamp: pino.stdTimeFunctions.epochTime, formatters: { level: (label) => ({ level: label }) } },
+    { write: (s: string) => void lines.push(s) },
+  );
+  return { logger, lines };
+}
+
+/** The access object the worker used to hand to logger.info (the reference format). */
+function viaPino(r: AccessSource, total: number, http: HttpAccess | null): Record<string, unknown> {
+  const base = {
+    msg: 'access',
+    request_id: r.requestId,
+    method: r.method,
+    path: r.url,
+    ...(http === null ? { websocket: true } : {}),
+    route: r.rt?.label ?? null,
+    service: r.rt?.service?.service.name ?? null,
+    consumer: r.consumer === null ? null : r.consumer.username ?? r.consumer.custom_id ?? r.consumer.id,
+    status: r.status,
+    latency_ms: Math.round(total * 100) / 100,
+    upstream_latency_ms: r.upstreamLatency < 0 ? null : Math.round(r.upstreamLatency * 100) / 100,
+  };
+  if (http === null) return { ...base, client_ip: r.clientIp, error: r.errorMessage ?? undefined };
+  return { ...base, proxy_latency_ms: Math.round(http.proxyLatency * 100) / 100, bytes: http.bytesSent, client_ip: r.clientIp, tls: http.tls || undefined, error: r.errorMessage ?? undefined };
+}
+
+const rt = { label: 'orders "v2"', service: { service: { name: 'svc\\1', id: 'id-1' } } } as unknown as RouteRuntime;
+const consumer = { id: 'c-1', username: null, custom_id: 'käse\n' } as unknown as Consumer;
+
+const cases: Array<[string, AccessSource, number, HttpAccess | null]> = [
+  ['plain 200', { requestId: 'ab01', method: 'GET', url: '/x', rt, consumer: null, status: 200, upstreamLatency: 1.234, clientIp: '127.0.0.1', errorMessage: null }, 2.5678, { proxyLatency: 0.004, bytesSent: 49, tls: false }],
+  ['no route, error, quotes and control characters', { requestId: 'ab02', method: 'GET', url: '/a"b\\c\u0001\u2028', rt: null, consumer: null, status: 404, upstreamLatency: -1, clientIp: '::1', errorMessage: 'plugin error: "x"\n' }, 0.3, { proxyLatency: 0, bytesSent: 0, tls: true }],
+  ['consumer by custom_id, tls', { requestId: 'ab03', method: 'POST', url: '/p', rt, consumer, status: 201, upstreamLatency: 10, clientIp: '10.0.0.1', errorMessage: null }, 12, { proxyLatency: 1.005, bytesSent: 1_000_000, tls: true }],
+  ['websocket handshake', { requestId: 'ab04', method: 'GET', url: '/ws', rt, consumer, status: 101, upstreamLatency: 3.3333, clientIp: '127.0.0.1', errorMessage: null }, 4.44444, null],
+];
+
+describe('AccessLog', () => {
+  for (const [name, src, total, http] of cases) {
+    it(`writes the line pino would write: ${name}`, () => {
+      const { logger, lines } = capture({ worker: 3 });
+      new AccessLog(logger, { worker: 3 }).write(src, total, http);
+      logger.info(viaPino(src, total, http));
+      expect(lines).toHaveLength(2);
+      const [ours, theirs] = lines.map((l) => l.replace(/"time":\d+/, '"time":0'));
+      expect(ours).toBe(theirs);
+      expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', worker: 3, msg: 'access', request_id: src.requestId, path: src.url });
+    });
+  }
+});
