@@ -167,6 +167,19 @@ export abstract class PluginRequest {
     (this.responseHeaders ??= []).push(name, value);
   }
 
+  /**
+   * The headers plugins added, as `\r\nname: value` lines to append to the value of the last
+   * header the proxy writes: uWS writes `name: value\r\n` verbatim, so every plugin header goes
+   * out with that one writeHeader call instead of a native crossing each ('' when none).
+   */
+  protected pluginHeaderLines(): string {
+    const extra = this.responseHeaders;
+    if (extra === null) return '';
+    let s = '';
+    for (let i = 0; i < extra.length; i += 2) s += '\r\n' + extra[i]! + ': ' + extra[i + 1]!;
+    return s;
+  }
+
   /** Removes an upstream response header, and one a plugin added before (add-then-remove removes). */
   removeResponseHeader(name: string): void {
     const lower = name.toLowerCase();

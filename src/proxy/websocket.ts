@@ -474,10 +474,15 @@ export class WsConnection extends PluginRequest implements PhaseHost {
         res.writeHeader(name, raw[i + 1]!);
       }
     }
-    this.writePluginHeaders();
-    res.writeHeader('via', upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE);
-    res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
-    res.writeHeader('x-sluice-proxy-latency', Math.round(this.upstreamStart - this.start) + '');
+    res.writeHeader(
+      'via',
+      (upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE) +
+        '\r\nx-sluice-upstream-latency: ' +
+        Math.round(this.upstreamLatency) +
+        '\r\nx-sluice-proxy-latency: ' +
+        Math.round(this.upstreamStart - this.start) +
+        this.pluginHeaderLines(),
+    );
     this.upstreamHeaders = null;
   }
 
@@ -728,21 +733,13 @@ export class WsConnection extends PluginRequest implements PhaseHost {
       res.writeStatus(statusLine(status));
       const removed = this.removedResponseHeaders;
       if (headers !== undefined) for (const k in headers) if (removed === null || !removed.has(k.toLowerCase())) res.writeHeader(k, headers[k]!);
-      this.writePluginHeaders();
-      if (fromUpstream) res.writeHeader('x-sluice-upstream-latency', Math.round(this.upstreamLatency) + '');
-      else res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '');
-      res.writeHeader('via', VIA_VALUE);
+      const latency = fromUpstream ? Math.round(this.upstreamLatency) : Math.round(performance.now() - this.start);
+      res.writeHeader(fromUpstream ? 'x-sluice-upstream-latency' : 'x-sluice-response-latency', latency + '\r\nvia: ' + VIA_VALUE + this.pluginHeaderLines());
       res.end(body);
     });
     this.phase = 'closed';
     this.logHandshake();
     this.logPhase();
-  }
-
-  private writePluginHeaders(): void {
-    const extra = this.responseHeaders;
-    if (extra === null) return;
-    for (let i = 0; i < extra.length; i += 2) this.res.writeHeader(extra[i]!, extra[i + 1]!);
   }
 
   /** Access line + request metrics for the upgrade request (101 or the HTTP answer). */

@@ -168,8 +168,14 @@ class FakeResponse {
   writeStatus(s: string): void {
     this.status = s;
   }
+  /** As uWS on the wire: `k: v\r\n` verbatim, so CRLF-joined lines in `v` are headers of their own. */
   writeHeader(k: string, v: string): void {
-    this.headers.push([k.toLowerCase(), v]);
+    const lines = v.split('\r\n');
+    this.headers.push([k.toLowerCase(), lines[0]!]);
+    for (const l of lines.slice(1)) {
+      const colon = l.indexOf(': ');
+      this.headers.push([l.slice(0, colon).toLowerCase(), l.slice(colon + 2)]);
+    }
   }
   end(body: string | Buffer): void {
     this.body = body.toString();
