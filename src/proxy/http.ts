@@ -622,15 +622,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     if (this.lengthOverride >= 0) length = this.lengthOverride;
     // Via, the two latency headers and the plugins' headers in one uWS call (it writes
     // `name: value\r\n` verbatim): one native crossing instead of one per header.
-    res.writeHeader(
-      'via',
-      (upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE) +
-        '\r\nx-sluice-upstream-latency: ' +
-        Math.round(this.upstreamLatency) +
-        '\r\nx-sluice-proxy-latency: ' +
-        Math.round(this.proxyLatency) +
-        this.pluginHeaderLines(),
-    );
+    res.writeHeader('via', this.proxiedHeaderTail(upstreamVia, this.upstreamLatency, this.proxyLatency));
     this.headWritten = true;
     if (this.method === 'HEAD' || status === 204 || status === 304) {
       if (length >= 0 && status !== 204) res.writeHeader('content-length', length + '');

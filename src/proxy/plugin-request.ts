@@ -3,6 +3,7 @@ import type { RouteMatch } from '../router/types.js';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime } from '../snapshot/types.js';
 import { clientIp } from './client-ip.js';
+import { VIA_VALUE } from './headers.js';
 import { performance } from 'node:perf_hooks';
 
 /** Where a request id comes from: a per-worker prefix and counter. */
@@ -178,6 +179,21 @@ export abstract class PluginRequest {
     let s = '';
     for (let i = 0; i < extra.length; i += 2) s += '\r\n' + extra[i]! + ': ' + extra[i + 1]!;
     return s;
+  }
+
+  /**
+   * The value to write as `via` on a proxied response: Via (the upstream's, then ours), the two
+   * latency headers and the plugins' headers as CRLF-joined lines, all in one uWS writeHeader.
+   */
+  protected proxiedHeaderTail(upstreamVia: string | null, upstreamMs: number, proxyMs: number): string {
+    return (
+      (upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE) +
+      '\r\nx-sluice-upstream-latency: ' +
+      Math.round(upstreamMs) +
+      '\r\nx-sluice-proxy-latency: ' +
+      Math.round(proxyMs) +
+      this.pluginHeaderLines()
+    );
   }
 
   /** Removes an upstream response header, and one a plugin added before (add-then-remove removes). */

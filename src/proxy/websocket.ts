@@ -474,15 +474,7 @@ export class WsConnection extends PluginRequest implements PhaseHost {
         res.writeHeader(name, raw[i + 1]!);
       }
     }
-    res.writeHeader(
-      'via',
-      (upstreamVia === null ? VIA_VALUE : upstreamVia + ', ' + VIA_VALUE) +
-        '\r\nx-sluice-upstream-latency: ' +
-        Math.round(this.upstreamLatency) +
-        '\r\nx-sluice-proxy-latency: ' +
-        Math.round(this.upstreamStart - this.start) +
-        this.pluginHeaderLines(),
-    );
+    res.writeHeader('via', this.proxiedHeaderTail(upstreamVia, this.upstreamLatency, this.upstreamStart - this.start));
     this.upstreamHeaders = null;
   }
 
