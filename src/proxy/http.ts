@@ -4,11 +4,10 @@ import type uWS from 'uWebSockets.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
 import { performance } from 'node:perf_hooks';
-import { UPSTREAM_CALLS_READ_END } from '../upstream/pool.js';
 import type { BalanceInput, Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
-import { VIA_VALUE, isSkippedResponseHeader } from './headers.js';
+import { isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
@@ -51,9 +50,6 @@ function isIdempotent(m: string): boolean {
 
 // ---- cork callbacks: static functions reading the request being written ---------------------
 let corking: ProxyRequest | null = null;
-function corkWriteHead(): void {
-  corking!.writeHead();
-}
 function corkWriteChunk(): void {
   const r = corking!;
   if (r.headPending) r.writeHead();
@@ -73,23 +69,10 @@ function corkFinish(): void {
 }
 
 // ---- deferred response heads ---------------------------------------------------------------
-// undici parses a small response in one go: onHeaders, onData, onComplete in the same tick.
-// Writing the head in its own cork would cost a second send(2); instead the head waits for the
-// body's cork, and a microtask flushes heads whose body has not arrived (streaming, SSE).
-let heads: ProxyRequest[] = [];
-let headsScheduled = false;
-function flushHeads(): void {
-  headsScheduled = false;
-  const list = heads;
-  heads = [];
-  for (let i = 0; i < list.length; i++) {
-    const r = list[i]!;
-    if (!r.headPending || r.aborted || r.finished) continue;
-    corking = r;
-    r.res.cork(corkWriteHead);
-    corking = null;
-  }
-}
+// A response head is written in the cork of its first body bytes (or of the end, for bodiless
+// and empty responses): uWS 20.30 cannot send a head alone (it ends the header section with the
+// first body write), so writing it earlier would only cost a second cork. A head whose body never
+// comes is dropped with the error response that replaces it (502/504 instead of a cut connection).
 function corkPluginResponse(): void {
   const r = corking!;
   r.writePluginResponse(r.corkPlugin!);
@@ -306,7 +289,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   /** A gateway-made response's own headers and the plugins' in one uWS call (pluginHeaderLines). */
   private writeOwnHeaders(): void {
-    this.res.writeHeader('x-sluice-response-latency', Math.round(performance.now() - this.start) + '\r\nvia: ' + VIA_VALUE + this.pluginHeaderLines());
+    this.res.writeHeader('x-sluice-response-latency', this.madeHeaderTail(performance.now() - this.start));
   }
 
   // ---- PluginContext --------------------------------------------------------------------------
@@ -524,26 +507,11 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
         return true;
       }
     }
-    this.headPending = true;
-    // Sluice's client calls onReadEnd when this read is handled: the head waits there for the body.
-    if (UPSTREAM_CALLS_READ_END) return true;
-    heads.push(this);
-    if (!headsScheduled) {
-      headsScheduled = true;
-      queueMicrotask(flushHeads);
-    }
+    this.headPending = true; // written with the first body bytes (see "deferred response heads")
     return true;
   }
 
   headPending = false;
-
-  /** Sluice's client handled one socket read: a head whose body did not come with it goes out now. */
-  onReadEnd(): void {
-    if (!this.headPending || this.aborted || this.finished) return;
-    corking = this;
-    this.res.cork(corkWriteHead);
-    corking = null;
-  }
 
   private askBufferResponse(fns: NonNullable<Chain['bufferResponse']>, status: number): number {
     let want = 0;

@@ -21,8 +21,9 @@ import { setFlagsFromString } from 'node:v8';
 
 // V8's allocation-site pretenuring mistakes the request path's short-lived objects for
 // long-lived ones under load (they survive one scavenge while 64+ requests are in flight) and
-// allocates them in old space: scavenges then take 10-15 ms instead of ~1 ms and every request
-// pays ~20% more CPU (bench/README "GC"). V8 flags are process-wide; set before any request.
+// allocates them in old space: scavenges then take 10-18 ms instead of ~1.5 ms and every request
+// pays ~20% more CPU (measured with --trace-gc; README "Performance"). V8 flags are
+// process-wide; set before any request.
 setFlagsFromString('--no-allocation-site-pretenuring');
 
 /**

@@ -9,12 +9,6 @@ import { H1Pool } from './h1/pool.js';
 const USE_UNDICI = process.env.SLUICE_UPSTREAM_CLIENT === 'undici';
 
 /**
- * Sluice's client tells a handler when it has handled one socket read (`onReadEnd`), so a
- * response head can wait there for its body; with undici the proxy uses a microtask instead.
- */
-export const UPSTREAM_CALLS_READ_END = !USE_UNDICI;
-
-/**
  * undici connection pools, one per upstream origin (and connect timeout), kept alive and shared
  * by every snapshot of a worker, so that a reload reuses the keep-alive connections of
  * unchanged upstreams. Pools no snapshot uses any more are closed gracefully after a reload.

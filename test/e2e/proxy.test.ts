@@ -52,6 +52,17 @@ beforeAll(async () => {
       case '/slow':
         setTimeout(() => res.end('late'), 3000);
         return;
+      case '/hold':
+        // The head alone, the body in a later packet.
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-held': '1' });
+        res.flushHeaders();
+        setTimeout(() => res.end('released'), 100);
+        return;
+      case '/stall-after-head':
+        // The head, then nothing until the gateway's read_timeout (500 ms) passes.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.flushHeaders();
+        return;
       case '/via':
         res.setHeader('via', '1.1 upstream-cache');
         res.end('via');
@@ -201,6 +212,19 @@ describe('responses', () => {
     const r = await get('/s/chunked');
     expect(r.body).toBe('hello world');
     expect(r.headers['transfer-encoding']).toBe('chunked');
+  });
+
+  it('a head that came alone goes out with its body, which came later', async () => {
+    const r = await get('/s/hold');
+    expect(r.status).toBe(200);
+    expect(r.headers['x-held']).toBe('1');
+    expect(r.body).toBe('released');
+  });
+
+  it('a head whose body never comes: 504 with the JSON error, not a cut connection', async () => {
+    const r = await get('/s/stall-after-head');
+    expect(r.status).toBe(504);
+    expect(JSON.parse(r.body)).toMatchObject({ message: expect.any(String) });
   });
 
   it('appends itself to the upstream Via', async () => {

@@ -44,8 +44,6 @@ export interface H1Handler {
   onData?(chunk: Buffer): boolean;
   onComplete?(trailers: Buffer[] | null): void;
   onError?(err: Error): void;
-  /** Called after each socket read was handled, while the request is still running. */
-  onReadEnd?(): void;
 }
 
 export interface H1PoolOptions {
@@ -432,11 +430,6 @@ class H1Conn implements ParserSink {
     if (req.done || this.req !== req) return;
     if (r < 0) return this.fail(this.parser.error!);
     if (this.parser.state === PState.DONE) return this.complete(r < buf.length);
-    const h = req.handler;
-    if (h.onReadEnd !== undefined) {
-      h.onReadEnd();
-      if (req.done || this.req !== req) return;
-    }
     if (this.parser.paused) {
       this.paused = true;
       this.leftover = r < buf.length ? buf.subarray(r) : null;

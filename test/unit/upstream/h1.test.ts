@@ -300,43 +300,6 @@ describe('h1 client against node:http', () => {
     expect(heads[0]).toContain('x-t: trusted\r\nx-u: fine');
   });
 
-  it('onReadEnd follows each socket read that leaves the response running, so a head can go out before its body', async () => {
-    let sock: net.Socket | null = null;
-    const srv = await rawServer((socket) => {
-      sock = socket;
-      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\n');
-    });
-    const pool = newPool(srv.url);
-    const events: string[] = [];
-    const done = new Promise<void>((resolve) => {
-      pool.dispatch({ path: '/', method: 'GET', headers: [], body: null }, {
-        onHeaders: () => {
-          events.push('headers');
-          return true;
-        },
-        onData: (c) => {
-          events.push('data:' + c.toString());
-          return true;
-        },
-        onReadEnd: () => {
-          events.push('read-end');
-          if (events.length === 2) sock!.write('body');
-        },
-        onComplete: () => {
-          events.push('complete');
-          resolve();
-        },
-        onError: (err) => {
-          events.push('error ' + err.message);
-          resolve();
-        },
-      });
-    });
-    await done;
-    // The head came alone: onReadEnd after it; the body completes the response (no onReadEnd).
-    expect(events).toEqual(['headers', 'read-end', 'data:body', 'complete']);
-  });
-
   it('HEAD, 204 and 304 have no body', async () => {
     const srv = await httpServer((req, res) => {
       if (req.url === '/204') {
