@@ -1,24 +1,8 @@
 /**
- * Cheap reads of one request header or one query parameter, for plugins on the hot path that
- * need a single value: no by-name header object (PluginContext.headers is built on first read,
- * a dictionary per request) and no URLSearchParams. Both give exactly what the general APIs give.
+ * A cheap read of one query parameter, for plugins on the hot path that need a single value: no
+ * URLSearchParams object. It gives exactly what URLSearchParams gives. (One request header: the
+ * context's own `header(name)`.)
  */
-import type { PluginContext } from './types.js';
-
-/**
- * `req.headers[lower]`, read off the arrival-order list when the context has one: a repeated
- * header (joined by `headers`) falls back to `headers` so the join rules stay in one place.
- */
-export function requestHeader(req: PluginContext, lower: string): string | undefined {
-  const raw = req.rawHeaders;
-  if (raw === undefined) return req.headers[lower];
-  for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i] !== lower) continue;
-    for (let j = i + 2; j < raw.length; j += 2) if (raw[j] === lower) return req.headers[lower];
-    return raw[i + 1];
-  }
-  return undefined;
-}
 
 /** String.prototype.isWellFormed (ES2024, in Node 20; the project's lib is ES2023). */
 type WellFormed = string & { isWellFormed(): boolean };

@@ -6,6 +6,8 @@ import { clientIp } from './client-ip.js';
 import { VIA_VALUE } from './headers.js';
 import { performance } from 'node:perf_hooks';
 
+const VIA_LINE = '\r\nvia: ' + VIA_VALUE;
+
 /** Where a request id comes from: a per-worker prefix and counter. */
 export interface RequestIds {
   idPrefix: string;
@@ -132,6 +134,18 @@ export abstract class PluginRequest {
     return (this.headerMap ??= headersByName(this.rawHeaders));
   }
 
+  /** PluginContext.header: off the list while `headers` was not built; a repeated header joins as `headers` does. */
+  header(lower: string): string | undefined {
+    if (this.headerMap !== null) return this.headerMap[lower];
+    const raw = this.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      if (raw[i] !== lower) continue;
+      for (let j = i + 2; j < raw.length; j += 2) if (raw[j] === lower) return this.headers[lower];
+      return raw[i + 1];
+    }
+    return undefined;
+  }
+
   get requestId(): string {
     return (this.id ??= this.idPrefix + this.idNumber.toString(16).padStart(8, '0'));
   }
@@ -179,6 +193,15 @@ export abstract class PluginRequest {
     let s = '';
     for (let i = 0; i < extra.length; i += 2) s += '\r\n' + extra[i]! + ': ' + extra[i + 1]!;
     return s;
+  }
+
+  /**
+   * The value to write after a gateway-made response's latency header (`x-sluice-response-latency`,
+   * or the upstream one for a relayed WebSocket refusal): the latency, then Via and the plugins'
+   * headers as CRLF-joined lines, in one uWS writeHeader.
+   */
+  protected madeHeaderTail(latencyMs: number): string {
+    return Math.round(latencyMs) + VIA_LINE + this.pluginHeaderLines();
   }
 
   /**

@@ -94,8 +94,8 @@ export const basicAuth: PluginDefinition = {
       access(req) {
         // Already authenticated by another plugin and configured for anonymous: a logical OR.
         if (req.credentialId !== null && fallback !== null) return;
-        const authorization = req.headers.authorization;
-        const proxyAuthorization = req.headers['proxy-authorization'];
+        const authorization = req.header('authorization');
+        const proxyAuthorization = req.header('proxy-authorization');
         if (authorization === undefined && proxyAuthorization === undefined) return fail(req, missing);
         // As Kong: the credentials are hidden from the upstream whether or not they are valid.
         // (Proxy-Authorization is hop-by-hop: never forwarded anyway.)

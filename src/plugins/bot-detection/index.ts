@@ -67,7 +67,7 @@ export const botDetection: PluginDefinition = {
     };
     return {
       access(req) {
-        const raw = req.headers['user-agent'];
+        const raw = req.header('user-agent');
         if (raw === undefined) return;
         let verdict = cache.get(raw);
         if (verdict === undefined) {

@@ -37,7 +37,7 @@ export const correlationId: PluginDefinition = {
     const ids = echo ? new WeakMap<PluginContext, string>() : null;
     return {
       access(req) {
-        let id = req.headers[lower];
+        let id = req.header(lower);
         if (id === undefined || id === '') {
           id = generate(req);
           req.setUpstreamHeader(lower, id);
@@ -46,7 +46,7 @@ export const correlationId: PluginDefinition = {
       },
       header: echo
         ? (req) => {
-            let id = ids!.get(req) ?? req.headers[lower];
+            let id = ids!.get(req) ?? req.header(lower);
             if (id === undefined || id === '') id = generate(req);
             req.removeResponseHeader(lower);
             req.addResponseHeader(name, id);

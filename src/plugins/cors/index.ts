@@ -132,27 +132,27 @@ export const cors: PluginDefinition = {
     };
 
     const isPreflight = (req: PluginContext): boolean =>
-      req.method === 'OPTIONS' && req.headers.origin !== undefined && req.headers['access-control-request-method'] !== undefined;
+      req.method === 'OPTIONS' && req.header('origin') !== undefined && req.header('access-control-request-method') !== undefined;
 
     return {
       access(req) {
         if (!isPreflight(req) || conf.preflight_continue) return;
         const found: Record<string, string | null> = {};
         const headers: Record<string, string> = {};
-        if (originHeaders(req.headers.origin, found)) headers.Vary = 'Origin';
+        if (originHeaders(req.header('origin'), found)) headers.Vary = 'Origin';
         for (const k in found) if (found[k] !== null) headers[k] = found[k]!;
-        const acrh = req.headers['access-control-request-headers'];
+        const acrh = req.header('access-control-request-headers');
         if (allowHeaders !== null) headers['Access-Control-Allow-Headers'] = allowHeaders;
         else if (acrh !== undefined) headers['Access-Control-Allow-Headers'] = acrh;
         headers['Access-Control-Allow-Methods'] = methods;
         if (maxAge !== null) headers['Access-Control-Max-Age'] = maxAge;
-        if (conf.private_network && req.headers['access-control-request-private-network'] === 'true') headers['Access-Control-Allow-Private-Network'] = 'true';
+        if (conf.private_network && req.header('access-control-request-private-network') === 'true') headers['Access-Control-Allow-Private-Network'] = 'true';
         const answer: PluginResponse = { status: 200, body: '', headers };
         return answer;
       },
       header(req) {
         if (isPreflight(req)) return; // answered above, or proxied untouched (preflight_continue)
-        const origin = req.headers.origin;
+        const origin = req.header('origin');
         if (origin === undefined && !conf.allow_origin_absent) return;
         const found: Record<string, string | null> = {};
         if (originHeaders(origin, found)) req.addResponseHeader('Vary', 'Origin');

@@ -73,13 +73,13 @@ export const forwardAuth: PluginDefinition = {
         let key: string | null = null;
         if (ttlMs > 0) {
           let raw = '';
-          for (const n of keyNames) raw += (req.headers[n] ?? '') + '\n';
+          for (const n of keyNames) raw += (req.header(n) ?? '') + '\n';
           key = sha256(raw);
           decision = cache.get(key);
         }
         if (decision === undefined) {
           const uri = req.query === '' ? req.path : req.path + '?' + req.query;
-          const call = () => ask(req.method, uri, req.headers.host ?? '', req.clientIp, req.headers);
+          const call = () => ask(req.method, uri, req.header('host') ?? '', req.clientIp, req.headers);
           // Concurrent requests with the same identity share one authorizer call.
           decision = await (key !== null ? inflight.run(key, call) : call());
           const cacheable = decision.allow || decision.response.status === 401 || decision.response.status === 403;

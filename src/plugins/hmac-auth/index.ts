@@ -109,13 +109,13 @@ export const hmacAuth: PluginDefinition = {
     return {
       access(req) {
         if (req.credentialId !== null && fallback !== null) return;
-        const authorization = req.headers.authorization;
-        const proxyAuthorization = req.headers['proxy-authorization'];
+        const authorization = req.header('authorization');
+        const proxyAuthorization = req.header('proxy-authorization');
         if (authorization === undefined && proxyAuthorization === undefined) return fail(req, unauthorized);
 
         const now = Date.now() / 1000;
-        const xDate = httpTime(req.headers['x-date']);
-        const date = httpTime(req.headers.date);
+        const xDate = httpTime(req.header('x-date'));
+        const date = httpTime(req.header('date'));
         if (!(Math.abs(now - xDate) <= skew) && !(Math.abs(now - date) <= skew)) return fail(req, badDate);
 
         let params = parseHmacAuthorization(proxyAuthorization);

@@ -187,11 +187,11 @@ export const jwt: PluginDefinition = {
         }
         if (cookies.size > 0) {
           const found = new Set<string>();
-          cookieValues(req.headers.cookie, cookies, found);
+          cookieValues(req.header('cookie'), cookies, found);
           for (const v of found) add(v);
         }
         for (const h of headerNames) {
-          const v = req.headers[h];
+          const v = req.header(h);
           if (v === undefined) continue;
           const t = bearer(v);
           if (t !== undefined) add(t);

@@ -4,7 +4,7 @@ import type { PluginDefinition, PluginResponse } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { anonymousFallback } from '../auth.js';
 import { hash32 } from '../shared-memory.js';
-import { queryParam, requestHeader } from '../request-input.js';
+import { queryParam } from '../request-input.js';
 
 interface KeyAuthConfig {
   key_names: string[];
@@ -94,7 +94,7 @@ export const keyAuth: PluginDefinition = {
         let fromQuery: string | null = null;
         if (inHeader) {
           for (let i = 0; i < names.length; i++) {
-            key = requestHeader(req, names[i]!);
+            key = req.header(names[i]!);
             if (key !== undefined) {
               fromHeader = names[i]!;
               break;

@@ -79,7 +79,7 @@ export const oauth2Introspection: PluginDefinition = {
       async access(req) {
         if (req.method === 'OPTIONS' && !conf.run_on_preflight) return;
         if (req.consumer !== null && fallback !== null) return;
-        let token = bearerToken(req.headers.authorization);
+        let token = bearerToken(req.header('authorization'));
         let inQuery = false;
         if (token === undefined && req.query.includes('access_token=')) {
           token = new URLSearchParams(req.query).get('access_token') ?? undefined;

@@ -279,7 +279,7 @@ export const openidConnect: PluginDefinition = {
       for (const [claim, header] of upstreamClaims) req.setUpstreamHeader(header, headerText(claims[claim]));
       if (conf.hide_credentials) {
         req.setUpstreamHeader('authorization', null);
-        const cookie = req.headers.cookie;
+        const cookie = req.header('cookie');
         if (cookie !== undefined) req.setUpstreamHeader('cookie', withoutCookie(cookie, conf.session_cookie_name));
       }
       if (tokenHeader !== null && accessToken !== null) req.setUpstreamHeader(tokenHeader, tokenBearer ? 'Bearer ' + accessToken : accessToken);
@@ -338,8 +338,8 @@ export const openidConnect: PluginDefinition = {
     const clearCookie = (name: string) => `${name}=${cookieAttrs(0)}`;
 
     const requestUrl = (req: PluginContext): string => {
-      const proto = req.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
-      return `${proto}://${req.headers.host ?? 'localhost'}${req.path}${req.query === '' ? '' : '?' + req.query}`;
+      const proto = req.header('x-forwarded-proto') === 'https' ? 'https' : 'http';
+      return `${proto}://${req.header('host') ?? 'localhost'}${req.path}${req.query === '' ? '' : '?' + req.query}`;
     };
 
     /** authorization_code, step 1: send the browser to the IdP with PKCE, state and nonce. */
@@ -439,7 +439,7 @@ export const openidConnect: PluginDefinition = {
     };
 
     const run = async (req: PluginContext): Promise<PluginResponse | void> => {
-      const cookies = req.headers.cookie;
+      const cookies = req.header('cookie');
       // 1. The IdP redirecting back after login.
       if (methods.has('authorization_code') && cookies !== undefined && req.query.includes('state=')) {
         const sealed = cookieValue(cookies, conf.authorization_cookie_name);
@@ -461,7 +461,7 @@ export const openidConnect: PluginDefinition = {
         req.addResponseHeader('set-cookie', clearCookie(conf.session_cookie_name));
       }
       // 4. A bearer token: a JWT verified locally, or introspected.
-      const authorization = req.headers.authorization;
+      const authorization = req.header('authorization');
       const token = bearerToken(authorization);
       if (token !== undefined && (methods.has('bearer') || methods.has('introspection'))) {
         const jwt = token.split('.').length === 3;

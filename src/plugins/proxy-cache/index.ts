@@ -109,7 +109,7 @@ export const proxyCache: PluginDefinition = {
         } else for (const k of varyQuery) for (const v of q.getAll(k)) pairs.push(k + '=' + v);
         key += pairs.join('&');
       }
-      if (varyHeaders !== null) for (const h of varyHeaders) key += '\n' + h + ':' + (req.headers[h] ?? '');
+      if (varyHeaders !== null) for (const h of varyHeaders) key += '\n' + h + ':' + (req.header(h) ?? '');
       return key;
     }
 
@@ -150,13 +150,13 @@ export const proxyCache: PluginDefinition = {
         let refresh = false;
         let maxAge = -1;
         if (c.cache_control) {
-          const cc = directives(req.headers['cache-control']);
+          const cc = directives(req.header('cache-control'));
           if (cc !== null) {
             if (cc.has('no-store')) return bypass(req);
             maxAge = seconds(cc.get('max-age'));
             if (cc.has('no-cache') || maxAge === 0) refresh = true;
           }
-          if (req.headers.pragma?.toLowerCase().includes('no-cache') === true) refresh = true;
+          if (req.header('pragma')?.toLowerCase().includes('no-cache') === true) refresh = true;
         }
         const key = cacheKey(req);
         const now = Date.now();

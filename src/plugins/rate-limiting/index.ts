@@ -5,7 +5,6 @@ import { hash32 } from '../shared-memory.js';
 import { PERIODS, WindowClock } from './windows.js';
 import { countWindows, counterTable, identifierHashes, windowKeys, type WindowKeys } from './local.js';
 import { nowSeconds2020 } from '../shared-memory.js';
-import { requestHeader } from '../request-input.js';
 import { redisClient, warn, type CountingRedis, type RedisSettings } from './redis.js';
 
 interface RedisConf {
@@ -153,7 +152,7 @@ export const rateLimiting: PluginDefinition = {
         case BY_SERVICE:
           return req.service?.id ?? req.clientIp;
         case BY_HEADER:
-          return requestHeader(req, headerName) ?? req.clientIp;
+          return req.header(headerName) ?? req.clientIp;
         case BY_PATH:
           return req.path === limitPath ? req.path : req.clientIp;
         default:

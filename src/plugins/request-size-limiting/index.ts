@@ -29,13 +29,13 @@ export const requestSizeLimiting: PluginDefinition = {
     const max = conf.allowed_payload_size * UNIT[conf.size_unit];
     return {
       access(req) {
-        const cl = req.headers['content-length'];
+        const cl = req.header('content-length');
         if (cl !== undefined) {
           if (Number(cl) <= max) return;
-          const expect = req.headers.expect;
+          const expect = req.header('expect');
           return expect !== undefined && expect.trim().toLowerCase() === '100-continue' ? TOO_LARGE_EXPECT : TOO_LARGE;
         }
-        if (req.headers['transfer-encoding'] === undefined) return; // no body
+        if (req.header('transfer-encoding') === undefined) return; // no body
         if (conf.require_content_length) return LENGTH_REQUIRED;
         req.limitRequestBody?.(max);
       },

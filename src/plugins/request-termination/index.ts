@@ -24,7 +24,7 @@ export const requestTermination: PluginDefinition = {
     const trigger = conf.trigger?.toLowerCase() ?? null;
     return {
       access(req) {
-        if (trigger !== null && req.headers[trigger] === undefined && !new URLSearchParams(req.query).has(conf.trigger!)) return;
+        if (trigger !== null && req.header(trigger) === undefined && !new URLSearchParams(req.query).has(conf.trigger!)) return;
         if (conf.echo) {
           const body = JSON.stringify({
             message: conf.message ?? defaultMessage(conf.status_code),

@@ -207,7 +207,7 @@ export const requestTransformer: PluginDefinition = {
     function transformHeaders(req: PluginContext, o: Ops, val: (t: Template) => string): void {
       const cur = new Map<string, string | null>();
       const get = (n: string): string | undefined => {
-        const v = cur.has(n) ? cur.get(n) : req.headers[n];
+        const v = cur.has(n) ? cur.get(n) : req.header(n);
         return v === null ? undefined : v;
       };
       const set = (n: string, v: string | null): void => {
@@ -240,7 +240,7 @@ export const requestTransformer: PluginDefinition = {
 
         let q: Multi | null = null;
         if (method !== null && method !== req.method) req.setUpstreamMethod?.(method);
-        const kind = body !== null || formToQuery ? bodyKind(req.headers['content-type']) : null;
+        const kind = body !== null || formToQuery ? bodyKind(req.header('content-type')) : null;
         const raw = req.requestBody ?? null;
         if (formToQuery && kind === 'form' && raw !== null && raw.length > 0) {
           const form = parseMulti(raw.toString('utf8'));

@@ -81,7 +81,7 @@ export function render(t: Template, req: PluginContext, query: () => URLSearchPa
       continue;
     }
     let v: string | null | undefined;
-    if (p.source === 'headers') v = req.headers[p.key] ?? req.headers[p.key.replace(/_/g, '-')];
+    if (p.source === 'headers') v = req.header(p.key) ?? req.header(p.key.replace(/_/g, '-'));
     else if (p.source === 'query_params') v = query().get(p.key);
     else v = req.params?.[p.key];
     out += v ?? p.fallback;

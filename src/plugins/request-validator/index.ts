@@ -154,7 +154,7 @@ export const requestValidator: PluginDefinition = {
         }
         raw.push(...q.getAll(cp.key));
       } else if (cp.where === 'header') {
-        const v = req.headers[cp.key];
+        const v = req.header(cp.key);
         if (v !== undefined) raw.push(v);
       } else {
         const v = req.params?.[cp.key];
@@ -181,7 +181,7 @@ export const requestValidator: PluginDefinition = {
     }
 
     function validateBody(req: PluginContext): PluginResponse | undefined {
-      const ctHeader = req.headers['content-type'];
+      const ctHeader = req.header('content-type');
       const raw = req.requestBody ?? null;
       const ct = ctHeader === undefined ? null : parseMedia(ctHeader);
       if (ct === null) {

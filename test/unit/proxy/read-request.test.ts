@@ -75,6 +75,23 @@ describe('PluginRequest.readRequest', () => {
     expect(r.headers).toBe(r.headers); // built once
   });
 
+  it('header(name) reads the list without building `headers`, and joins a repeated header as `headers` does', () => {
+    const r = new Reader().read([
+      ['host', 'h'],
+      ['apikey', 'k1'],
+      ['x-b', '1'],
+      ['cookie', 'a=1'],
+      ['x-b', '2'],
+      ['cookie', 'b=2'],
+    ]);
+    expect(r.header('apikey')).toBe('k1');
+    expect(r.header('nope')).toBeUndefined();
+    expect((r as unknown as { headerMap: unknown }).headerMap).toBeNull(); // not built for single headers
+    expect(r.header('x-b')).toBe('1, 2');
+    expect(r.header('cookie')).toBe('a=1; b=2');
+    expect(r.header('apikey')).toBe(r.headers.apikey); // once built, read from it
+  });
+
   it('the request id is the worker prefix and a counter, formatted once', () => {
     const ids = { idPrefix: 'abcd', idCounter: 41 };
     const a = new Reader().read([], ids);
