@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { undici } from '../lazy.js';
 import type { HealthcheckActive, HealthcheckPassive, Upstream } from '../config/types.js';
 import type { Peer } from './balancer.js';
 
@@ -126,7 +126,7 @@ export class ActiveHealthChecker {
     const url = `${scheme}://${peer.hostHeader}${this.conf.http_path}`;
     let outcome: Outcome;
     try {
-      const res = await request(url, { method: 'GET', headersTimeout: this.conf.timeout * 1000, bodyTimeout: this.conf.timeout * 1000, headers: { 'user-agent': 'sluice-healthcheck' } });
+      const res = await undici().request(url, { method: 'GET', headersTimeout: this.conf.timeout * 1000, bodyTimeout: this.conf.timeout * 1000, headers: { 'user-agent': 'sluice-healthcheck' } });
       await res.body.dump();
       outcome = this.healthyStatuses.has(res.statusCode) ? 'success' : this.unhealthyStatuses.has(res.statusCode) ? 'http_failure' : 'success';
     } catch (err) {

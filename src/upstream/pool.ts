@@ -1,4 +1,5 @@
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { undici } from '../lazy.js';
 import { H1Pool } from './h1/pool.js';
 
 /**
@@ -34,7 +35,7 @@ export class PoolRegistry {
       this.pools.set(key, pool);
     }
     if (pool === undefined) {
-      pool = new Pool(origin, {
+      pool = new (undici().Pool)(origin, {
         connections: null,
         pipelining: 1,
         connect: { timeout: connectTimeout, rejectUnauthorized: tlsVerify },

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { bcryptjs } from '../../lazy.js';
 import type { Consumer } from '../../config/types.js';
 import type { PluginContext, PluginDefinition, PluginResponse } from '../types.js';
 import { pluginSchema } from '../schema.js';
@@ -128,7 +128,7 @@ export const basicAuth: PluginDefinition = {
         if (until !== undefined && until > now) return req.authenticate(cred.consumer, cred.username, false);
         const password = given.password;
         const found = cred;
-        return bcrypt.compare(password, found.bcrypt!).then((ok) => {
+        return bcryptjs().compare(password, found.bcrypt!).then((ok) => {
           if (!ok) {
               return fail(req, invalid);
           }

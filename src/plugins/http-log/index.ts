@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { undici } from '../../lazy.js';
 import type { PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { redactedHeaders, serialize, type LogEntry } from '../../observability/log-serializer.js';
@@ -43,7 +44,7 @@ class HttpLogSink {
     if (conf.headers !== null) for (const k in conf.headers) headers[k.toLowerCase()] = conf.headers[k]!;
     this.url = u.toString();
     this.headers = headers;
-    this.agent = new Agent({
+    this.agent = new (undici().Agent)({
       keepAliveTimeout: Math.max(1, conf.keepalive),
       keepAliveMaxTimeout: Math.max(1, conf.keepalive),
       headersTimeout: conf.timeout,
@@ -59,7 +60,7 @@ class HttpLogSink {
 
   private async send(batch: LogEntry[], method: Conf['method']): Promise<void> {
     const body = batch.length === 1 ? JSON.stringify(batch[0]) : JSON.stringify(batch);
-    const res = await request(this.url, { method, headers: this.headers, body, dispatcher: this.agent });
+    const res = await undici().request(this.url, { method, headers: this.headers, body, dispatcher: this.agent });
     await res.body.dump();
     if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`http-log endpoint answered ${res.statusCode}`);
   }

@@ -1,5 +1,5 @@
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
-import { compactVerify } from 'jose';
+import { jose } from '../../lazy.js';
 import type { Consumer } from '../../config/types.js';
 import type { PluginContext, PluginDefinition, PluginResponse } from '../types.js';
 import { pluginSchema } from '../schema.js';
@@ -209,7 +209,7 @@ export const jwt: PluginDefinition = {
         if (cred === undefined) return fail(req, noCredential);
         if (header.alg !== cred.algorithm) return fail(req, badAlgorithm);
         if (cred.keyObject === null) return fail(req, badKey);
-        return compactVerify(token, cred.keyObject, { algorithms: [cred.algorithm] }).then(
+        return jose().compactVerify(token, cred.keyObject, { algorithms: [cred.algorithm] }).then(
           () => {
             const errors = claimErrors(claims);
             if (errors !== null) return fallback !== null ? fallback(req) : claimsResponse(req, errors);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
+import { undici } from '../../lazy.js';
 import type { PluginInstance } from '../../config/types.js';
 
 /**
@@ -31,7 +31,7 @@ export async function httpCall(
   url: string,
   opts: { method?: string; headers?: Record<string, string>; body?: string; timeout: number },
 ): Promise<HttpAnswer> {
-  const res = await request(url, {
+  const res = await undici().request(url, {
     method: (opts.method ?? 'GET') as 'GET',
     headers: opts.headers,
     body: opts.body,

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
+import { jose } from '../../lazy.js';
 import type { Consumer } from '../../config/types.js';
 import type { PluginContext, PluginDefinition, PluginResponse } from '../types.js';
 import { pluginSchema } from '../schema.js';
@@ -232,7 +233,7 @@ export const openidConnect: PluginDefinition = {
       for (let attempt = 0; ; attempt++) {
         if (keys === null) throw unauthorized('The issuer publishes no signing keys');
         try {
-          const { payload } = await jwtVerify(jwt, keys, {
+          const { payload } = await jose().jwtVerify(jwt, keys, {
             issuer: discovery.issuer,
             algorithms: ALGORITHMS,
             clockTolerance: leeway,
@@ -243,7 +244,7 @@ export const openidConnect: PluginDefinition = {
           return payload;
         } catch (err) {
           if (err instanceof AuthError) throw err;
-          if (err instanceof joseErrors.JWKSNoMatchingKey && attempt === 0) {
+          if (err instanceof jose().errors.JWKSNoMatchingKey && attempt === 0) {
             if (await idp.refresh(conf.rediscovery_lifetime * 1000).catch(() => false)) {
               ({ discovery, keys } = await discover());
               continue;
@@ -376,7 +377,7 @@ export const openidConnect: PluginDefinition = {
       let exp = Math.floor(Date.now() / 1000) + (typeof json.expires_in === 'number' ? json.expires_in : 300);
       if (at.split('.').length === 3) {
         // Straight from the token endpoint over our own connection: its claims can be read as is.
-        const a = decodeJwt(at);
+        const a = jose().decodeJwt(at);
         claims = { ...claims, ...a };
         if (typeof a.exp === 'number') exp = a.exp;
       }
@@ -502,16 +503,17 @@ export const openidConnect: PluginDefinition = {
 
 /** An RFC 6750 error_description for a jose verification error (no token content in it). */
 function describe(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return 'The access token expired';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'The access token signature is invalid';
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'The access token was signed by an unknown key';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'The access token algorithm is not allowed';
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+  const e = jose().errors;
+  if (err instanceof e.JWTExpired) return 'The access token expired';
+  if (err instanceof e.JWSSignatureVerificationFailed) return 'The access token signature is invalid';
+  if (err instanceof e.JWKSNoMatchingKey) return 'The access token was signed by an unknown key';
+  if (err instanceof e.JOSEAlgNotAllowed) return 'The access token algorithm is not allowed';
+  if (err instanceof e.JWTClaimValidationFailed) {
     if (err.claim === 'nbf') return 'The access token is not yet valid';
     if (err.claim === 'iss') return 'The access token issuer is not accepted';
     if (err.claim === 'aud') return 'The token audience is not accepted';
     return `The access token ${err.claim} claim is invalid`;
   }
-  if (err instanceof joseErrors.JWTInvalid || err instanceof joseErrors.JWSInvalid) return 'The access token is malformed';
+  if (err instanceof e.JWTInvalid || err instanceof e.JWSInvalid) return 'The access token is malformed';
   return 'The access token is invalid';
 }

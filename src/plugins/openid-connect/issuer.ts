@@ -1,4 +1,5 @@
-import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import type { createLocalJWKSet, JSONWebKeySet } from 'jose';
+import { jose } from '../../lazy.js';
 import { getJson } from '../oauth/common.js';
 
 /** The parts of an OpenID Provider's discovery document Sluice uses. */
@@ -80,7 +81,7 @@ export class IssuerCache {
       if (typeof discovery.jwks_uri === 'string') {
         const j = await getJson(discovery.jwks_uri, this.timeout);
         if (j.status !== 200 || j.json === null || !Array.isArray(j.json.keys)) throw new DiscoveryError(`jwks ${discovery.jwks_uri} answered ${j.status}`);
-        keys = createLocalJWKSet(j.json as unknown as JSONWebKeySet);
+        keys = jose().createLocalJWKSet(j.json as unknown as JSONWebKeySet);
       }
       this.discovery = discovery;
       this.keys = keys;

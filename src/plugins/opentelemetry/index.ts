@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { undici } from '../../lazy.js';
 import type { PluginContext, PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { BatchQueue, queueOptions, type QueueConfig } from '../../observability/batch-queue.js';
@@ -76,7 +77,7 @@ class SpanExporter {
     if (conf.headers !== null) for (const k in conf.headers) this.headers[k.toLowerCase()] = conf.headers[k]!;
     const attrs: Record<string, string> = { 'service.name': 'sluice', ...(conf.resource_attributes ?? {}) };
     this.resource = { attributes: Object.entries(attrs).map(([k, v]) => str(k, v)) };
-    this.agent = new Agent({ headersTimeout: conf.read_timeout, bodyTimeout: conf.read_timeout, connect: { timeout: conf.connect_timeout } });
+    this.agent = new (undici().Agent)({ headersTimeout: conf.read_timeout, bodyTimeout: conf.read_timeout, connect: { timeout: conf.connect_timeout } });
     const q = { ...conf.queue };
     if (conf.batch_span_count !== null) q.max_batch_size = conf.batch_span_count;
     if (conf.batch_flush_delay !== null) q.max_coalescing_delay = conf.batch_flush_delay;
@@ -85,7 +86,7 @@ class SpanExporter {
 
   private async send(spans: Span[]): Promise<void> {
     const body = JSON.stringify({ resourceSpans: [{ resource: this.resource, scopeSpans: [{ scope: { name: 'sluice', version: '0.1.0' }, spans }] }] });
-    const res = await request(this.url, { method: 'POST', headers: this.headers, body, dispatcher: this.agent });
+    const res = await undici().request(this.url, { method: 'POST', headers: this.headers, body, dispatcher: this.agent });
     await res.body.dump();
     if (res.statusCode < 200 || res.statusCode >= 300) throw new Error(`OTLP endpoint answered ${res.statusCode}`);
   }

@@ -1,5 +1,6 @@
 import { parentPort } from 'node:worker_threads';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { ioredis } from '../../lazy.js';
 
 export interface RedisSettings {
   host: string;
@@ -70,7 +71,7 @@ export function redisClient(s: RedisSettings): CountingRedis {
   if (s.username !== null) opts.username = s.username;
   if (s.password !== null) opts.password = s.password;
   if (s.ssl) opts.tls = { rejectUnauthorized: s.sslVerify, ...(s.serverName !== null ? { servername: s.serverName } : {}) };
-  const client = new Redis(opts) as CountingRedis;
+  const client = new (ioredis().Redis)(opts) as CountingRedis;
   if (clients.size === 0) parentPort?.once('close', disconnectAll);
   clients.add(client);
   client.defineCommand('sluiceRateLimit', { lua: SCRIPT });

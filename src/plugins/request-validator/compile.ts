@@ -1,25 +1,17 @@
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import Ajv2019Module from 'ajv/dist/2019.js';
-import Ajv2020Module from 'ajv/dist/2020.js';
-import formatsModule from 'ajv-formats';
-
-// ajv and ajv-formats are CommonJS with a `default` export; NodeNext sees the namespace.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule.default;
-const Ajv2019 = ((Ajv2019Module as unknown as { default?: unknown }).default ?? Ajv2019Module) as typeof AjvModule.default;
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof AjvModule.default;
-const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as typeof formatsModule.default;
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { ajv, ajv2019, ajv2020, ajvFormats } from '../../lazy.js';
 
 export type Version = 'kong' | 'draft4' | 'draft6' | 'draft7' | 'draft201909' | 'draft202012';
 
-type AjvInstance = InstanceType<typeof Ajv>;
+type AjvInstance = InstanceType<ReturnType<typeof ajv>['default']>;
 const instances = new Map<string, AjvInstance>();
 function ajvFor(version: Version): AjvInstance {
   const family = version === 'draft201909' ? '2019' : version === 'draft202012' ? '2020' : '7';
   let a = instances.get(family);
   if (a === undefined) {
-    const Cls = family === '2019' ? Ajv2019 : family === '2020' ? Ajv2020 : Ajv;
+    const Cls = (family === '2019' ? ajv2019() : family === '2020' ? ajv2020() : ajv()).default;
     a = new Cls({ allErrors: false, strict: false, allowUnionTypes: true, validateSchema: true });
-    addFormats(a);
+    ajvFormats().default(a);
     instances.set(family, a);
   }
   return a;
