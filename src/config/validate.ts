@@ -1,48 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
-import formatsModule from 'ajv-formats';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { getPluginDefinition } from '../plugins/registry.js';
 import { err, formatPath, warn, type Issue, type JsonPath } from './issues.js';
+import { compileSchema, secretChains, validators } from './validators.js';
 import { isObj, items, pluginSites, type Obj } from './walk.js';
 
-// ajv and ajv-formats are CommonJS with a `default` export; NodeNext sees the namespace.
-const Ajv = ((AjvModule as unknown as { default?: unknown }).default ?? AjvModule) as typeof AjvModule.default;
-const addFormats = ((formatsModule as unknown as { default?: unknown }).default ?? formatsModule) as typeof formatsModule.default;
-
-/** Instance paths (JSON pointers) of values whose schema says `"x-secret": true`, collected during one validation. */
-let secretSink: string[] = [];
-
-function makeAjv(): InstanceType<typeof Ajv> {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: false, allowUnionTypes: true });
-  addFormats(ajv);
-  ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
-  ajv.addKeyword({
-    keyword: 'x-secret',
-    schemaType: 'boolean',
-    validate: (schema: boolean, _data: unknown, _parent: unknown, cxt?: { instancePath: string }) => {
-      if (schema && cxt) secretSink.push(cxt.instancePath);
-      return true;
-    },
-  });
-  return ajv;
-}
-
-let ajv: InstanceType<typeof Ajv> | undefined;
-let gatewayValidator: ValidateFunction | undefined;
-const pluginValidators = new WeakMap<object, ValidateFunction>();
-
-function gateway(): ValidateFunction {
-  ajv ??= makeAjv();
-  gatewayValidator ??= ajv.compile(JSON.parse(readFileSync(findSchema(), 'utf8')) as object);
-  return gatewayValidator;
-}
-
-/** schemas/gateway.schema.json, from src/config/ (tests, tsx) or dist/src/config/ (built). */
-export function findSchema(): string {
-  const candidates = ['../../schemas/gateway.schema.json', '../../../schemas/gateway.schema.json'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)));
-  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
-}
+/** Per plugin schema: the property chains of its `x-secret` fields. */
+const secretChainCache = new WeakMap<object, string[][]>();
+/** Plugins registered without a schema file (tests): their schema compiled here, once. */
+const inlineValidators = new WeakMap<object, ValidateFunction>();
 
 export interface ValidateResult {
   issues: Issue[];
@@ -57,7 +22,8 @@ export interface ValidateResult {
 export function validateDocument(root: Obj): ValidateResult {
   const issues: Issue[] = [];
   const secretPaths: JsonPath[] = [];
-  const validate = gateway();
+  const set = validators();
+  const validate = set.gateway;
   if (!validate(root)) issues.push(...ajvIssues(validate.errors ?? [], root, []));
   issues.push(...serviceChecks(root));
 
@@ -70,15 +36,12 @@ export function validateDocument(root: Obj): ValidateResult {
       continue;
     }
     if (!isObj(plugin.config)) continue; // the gateway schema already reported it
-    let v = pluginValidators.get(def.schema);
-    if (!v) {
-      v = ajv!.compile(def.schema);
-      pluginValidators.set(def.schema, v);
-    }
-    secretSink = [];
+    let v = set.plugin(name) ?? inlineValidators.get(def.schema);
+    if (v === undefined) inlineValidators.set(def.schema, (v = compileSchema(def.schema)));
     const ok = v(plugin.config);
-    for (const ptr of secretSink) secretPaths.push([...path, 'config', ...pointerToPath(ptr, plugin.config)]);
-    secretSink = [];
+    let chains = secretChainCache.get(def.schema);
+    if (chains === undefined) secretChainCache.set(def.schema, (chains = secretChains(def.schema)));
+    for (const chain of chains) if (hasPath(plugin.config, chain)) secretPaths.push([...path, 'config', ...chain]);
     if (!ok) issues.push(...ajvIssues(v.errors ?? [], plugin.config, [...path, 'config']));
     else if (def.check) for (const p of def.check(plugin.config)) issues.push(err([...path, 'config', ...p.path], `${formatPath([...path, 'config', ...p.path])} ${p.message}`));
   }
@@ -135,6 +98,16 @@ export function parseServiceUrl(text: string): ServiceUrl | string {
   const rawPath = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*(\/[^?#]*)?/.exec(text)?.[1];
   const port = u.port === '' ? (protocol === 'https' || protocol === 'wss' ? 443 : 80) : Number(u.port);
   return { protocol, host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port, path: rawPath === undefined ? null : u.pathname };
+}
+
+/** True when `data` has a value (null included) at the property chain. */
+function hasPath(data: Obj, chain: readonly string[]): boolean {
+  let cur: unknown = data;
+  for (const key of chain) {
+    if (!isObj(cur) || !Object.hasOwn(cur, key)) return false;
+    cur = cur[key];
+  }
+  return true;
 }
 
 function pointerToPath(ptr: string, data: unknown): JsonPath {
