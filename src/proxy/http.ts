@@ -15,6 +15,7 @@ import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
+import { copyChunk } from '../upstream/h1/chunk-pool.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
 export interface ProxyState {
@@ -530,7 +531,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private holdChunk(chunk: Buffer): boolean {
     const chunks = this.respChunks!;
     this.respBytes += chunk.length;
-    chunks.push(chunk);
+    chunks.push(Buffer.from(chunk)); // lent by the upstream client (copiesData)
     if (this.respBytes <= this.respLimit) return true;
     this.respChunks = null;
     this.headPending = true;
@@ -608,6 +609,12 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     return this.state.tls;
   }
 
+  /**
+   * onData's chunk may be a view of the upstream client's read buffer, valid only during the
+   * call: uWS copies what it writes or buffers, and holdChunk and a pending tryEnd copy.
+   */
+  readonly copiesData = true;
+
   onData(chunk: Buffer): boolean {
     if (this.aborted || this.finished) return false;
     if (this.bodiless && !this.headPending) return true;
@@ -638,7 +645,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       if (done) {
         this.finishOk();
       } else if (!ok) {
-        this.pending = chunk;
+        this.pending = Buffer.from(chunk); // lent by the upstream client (copiesData)
         this.pendingOffset = offset;
         this.watchWritable();
       }
@@ -861,9 +868,9 @@ class UwsBodyStream extends Readable {
     this.received += chunk.byteLength;
     if (this.limit >= 0 && this.received > this.limit) return this.owner.onBodyTooLarge();
     if (chunk.byteLength > 0) {
-      const copy = Buffer.allocUnsafe(chunk.byteLength);
-      copy.set(new Uint8Array(chunk));
-      if (!this.push(copy) && !isLast && !this.paused) {
+      // uWS lends the chunk for this call only; the upstream client gives the copy's memory
+      // back once written (chunk-pool.ts).
+      if (!this.push(copyChunk(chunk)) && !isLast && !this.paused) {
         this.paused = true;
         this.res.pause();
       }

@@ -41,6 +41,24 @@ beforeAll(async () => {
         pump();
         return;
       }
+      if (req.url!.startsWith('/json/')) {
+        // A JSON document of `size` bytes of payload, written in 64 KiB pieces: many reads.
+        const size = Number(req.url!.split('/')[2]);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"data":"');
+        let left = size;
+        const piece = Buffer.alloc(64 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789');
+        const pump = (): void => {
+          while (left > 0) {
+            const n = Math.min(left, piece.length);
+            left -= n;
+            if (!res.write(piece.subarray(0, n))) return void res.once('drain', pump);
+          }
+          res.end('"}');
+        };
+        pump();
+        return;
+      }
       if (req.url === '/upload') {
         const h = createHash('sha256');
         let n = 0;
@@ -64,6 +82,14 @@ services:
       - name: files
         paths: [/]
         strip_path: false
+      - name: transformed
+        paths: [/json]
+        strip_path: false
+        plugins:
+          - name: response-transformer
+            config:
+              add:
+                json: ["added:yes"]
 `);
 });
 
@@ -94,6 +120,28 @@ function upload(method: string, size: number, headers: Record<string, string>): 
   });
 }
 
+/** Downloads `path`, pausing for `pauseMs` once `pauseAfter` bytes are in; the body's sha256 and length. */
+function download(path: string, pauseAfter = Infinity, pauseMs = 0): Promise<{ sha: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    http.get(`${gw.url}${path}`, { agent: false }, (res) => {
+      const h = createHash('sha256');
+      let bytes = 0;
+      let paused = false;
+      res.on('data', (c: Buffer) => {
+        h.update(c);
+        bytes += c.length;
+        if (!paused && bytes > pauseAfter) {
+          paused = true;
+          res.pause();
+          setTimeout(() => res.resume(), pauseMs);
+        }
+      });
+      res.on('end', () => resolve({ sha: h.digest('hex'), bytes }));
+      res.on('error', reject);
+    }).on('error', reject);
+  });
+}
+
 function sampleRss(gw: GatewayProcess): { stop(): number } {
   let max = gw.rssKb();
   const t = setInterval(() => {
@@ -118,30 +166,31 @@ describe('streaming with backpressure', () => {
     await fetch(`${gw.url}/download/${20 * MB}`).then((r) => r.arrayBuffer());
     const base = gw.rssKb();
     const rss = sampleRss(gw);
-    const { sha, bytes } = await new Promise<{ sha: string; bytes: number }>((resolve, reject) => {
-      http.get(`${gw.url}/download/${size}`, { agent: false }, (res) => {
-        const h = createHash('sha256');
-        let bytes = 0;
-        let paused = false;
-        res.on('data', (c: Buffer) => {
-          h.update(c);
-          bytes += c.length;
-          // A slow client for a moment: the gateway must apply backpressure, not buffer.
-          if (!paused && bytes > 20 * MB) {
-            paused = true;
-            res.pause();
-            setTimeout(() => res.resume(), 1000);
-          }
-        });
-        res.on('end', () => resolve({ sha: h.digest('hex'), bytes }));
-        res.on('error', reject);
-      }).on('error', reject);
-    });
+    // A slow client for a moment: the gateway must apply backpressure, not buffer.
+    const { sha, bytes } = await download(`/download/${size}`, 20 * MB, 1000);
     const peak = rss.stop();
     expect(bytes).toBe(size);
     expect(sha).toBe(expectedSha(size));
     // Flat: growth far below the body size (a buffering proxy would grow by ~200 MB).
     expect(peak - base).toBeLessThan(64 * 1024);
+  });
+
+  it('a stalled download and a fast one at once through one worker: both intact', async () => {
+    // The stalled one holds a chunk uWS could not send while the fast one's upstream reads go
+    // through the same worker (and its shared read buffer).
+    const [slow, fast] = await Promise.all([download(`/download/${30 * MB}`, 2 * MB, 1500), download(`/download/${60 * MB + 123}`)]);
+    expect(slow).toEqual({ sha: expectedSha(30 * MB), bytes: 30 * MB });
+    expect(fast).toEqual({ sha: expectedSha(60 * MB + 123), bytes: 60 * MB + 123 });
+  });
+
+  it('a response held whole for a plugin (response-transformer, 3 MB over many reads) is intact', async () => {
+    const size = 3 * MB;
+    const res = await fetch(`${gw.url}/json/${size}`);
+    const body = (await res.json()) as { data: string; added: string };
+    expect(body.added).toBe('yes');
+    expect(body.data.length).toBe(size);
+    const piece = Buffer.alloc(64 * 1024, 'abcdefghijklmnopqrstuvwxyz0123456789').toString();
+    for (let i = 0; i < size; i += piece.length) expect(body.data.slice(i, i + piece.length), `at ${i}`).toBe(piece.slice(0, Math.min(piece.length, size - i)));
   });
 
   it('uploads 50 MB intact (streamed, chunked) while the gateway memory stays flat', async () => {

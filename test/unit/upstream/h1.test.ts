@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { H1Pool, type H1DispatchOptions } from '../../../src/upstream/h1/pool.js';
 import { PState, ResponseParser, type ParserSink } from '../../../src/upstream/h1/parser.js';
+import { copyChunk, freeSlabs, releaseChunk } from '../../../src/upstream/h1/chunk-pool.js';
 
 // ---- parser -------------------------------------------------------------------------------------
 
@@ -145,7 +146,11 @@ interface Result {
   error: (Error & { code?: string }) | null;
 }
 
-function request(pool: H1Pool, opts: Partial<H1DispatchOptions> = {}, handlerExtra: { pauseFirst?: (resume: () => void) => void } = {}): Promise<Result> {
+function request(
+  pool: H1Pool,
+  opts: Partial<H1DispatchOptions> = {},
+  handlerExtra: { pauseFirst?: (resume: () => void) => void; pauseAtChunk?: number; copiesData?: boolean; onChunk?: (chunk: Buffer) => void } = {},
+): Promise<Result> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const r: Result = { status: 0, headers: {}, body: Buffer.alloc(0), trailers: [], error: null };
@@ -154,6 +159,7 @@ function request(pool: H1Pool, opts: Partial<H1DispatchOptions> = {}, handlerExt
     pool.dispatch(
       { path: '/', method: 'GET', headers: [], body: null, headersTimeout: 5000, bodyTimeout: 5000, ...opts },
       {
+        copiesData: handlerExtra.copiesData,
         onConnect() {},
         onHeaders(status, headers, res) {
           if (status < 200) return true;
@@ -163,8 +169,9 @@ function request(pool: H1Pool, opts: Partial<H1DispatchOptions> = {}, handlerExt
           return true;
         },
         onData(chunk) {
+          handlerExtra.onChunk?.(chunk);
           chunks.push(Buffer.from(chunk));
-          if (handlerExtra.pauseFirst && !paused) {
+          if (handlerExtra.pauseFirst && !paused && chunks.length > (handlerExtra.pauseAtChunk ?? 0)) {
             paused = true;
             handlerExtra.pauseFirst(resume!);
             return false;
@@ -564,5 +571,161 @@ describe('h1 client against raw servers', () => {
     expect((await p).status).toBe(200);
     expect(pool.connections).toBe(0);
     expect((await request(pool)).error?.code).toBe('UND_ERR_CLOSED');
+  });
+});
+
+// ---- memory: lent read buffers and pooled request chunks ----------------------------------------
+
+/**
+ * A server streaming `total` bytes of a pattern seeded by the path (/pattern/SEED/TOTAL[/chunked]),
+ * with a length, or chunked in small chunks sent 64 at a time so that one read holds many.
+ */
+function patternServer(): Promise<{ url: string }> {
+  return httpServer((req, res) => {
+    const [, , seedText, totalText, mode] = req.url!.split('/');
+    const seed = Number(seedText);
+    const total = Number(totalText);
+    if (mode !== 'chunked') res.setHeader('content-length', String(total));
+    const block = patternBlock(seed, mode === 'chunked' ? 1000 : 48 * 1024);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < total) {
+        res.cork();
+        let ok = true;
+        for (let k = 0; k < 64 && sent < total; k++) {
+          const n = Math.min(block.length, total - sent);
+          sent += n;
+          ok = res.write(n === block.length ? block : block.subarray(0, n));
+        }
+        res.uncork();
+        if (!ok) return void res.once('drain', pump);
+      }
+      if (mode === 'chunked') res.addTrailers({ 'x-sum': `seed-${seed}` });
+      res.end();
+    };
+    pump();
+  });
+}
+
+/** `size + seed` bytes (not a multiple of the read size) of a pattern of `seed`. */
+function patternBlock(seed: number, size: number): Buffer {
+  const block = Buffer.alloc(size + seed);
+  for (let i = 0; i < block.length; i++) block[i] = (i * 31 + seed) & 0xff;
+  return block;
+}
+
+function expectedSha(seed: number, total: number, chunked = false): string {
+  const block = patternBlock(seed, chunked ? 1000 : 48 * 1024);
+  const h = createHash('sha256');
+  for (let sent = 0; sent < total; sent += block.length) h.update(block.subarray(0, Math.min(block.length, total - sent)));
+  return h.digest('hex');
+}
+
+describe('h1 client: lent read buffers (copiesData)', () => {
+  it('body-only reads are lent (views of one shared buffer) only to a handler that copies what it keeps', async () => {
+    const srv = await patternServer();
+    const pool = newPool(srv.url);
+    const seen = (copiesData: boolean): Promise<Set<ArrayBufferLike>> => {
+      const buffers = new Set<ArrayBufferLike>();
+      return request(pool, { path: '/pattern/1/2000000' }, { copiesData, onChunk: (c) => buffers.add(c.buffer) }).then((r) => {
+        expect(r.body.length).toBe(2_000_000);
+        return buffers;
+      });
+    };
+    const lent = await seen(true);
+    const copied = await seen(false);
+    // Lent: every read after the head's is a view of the same buffer (the head's read is a copy).
+    expect(lent.size).toBeLessThanOrEqual(2);
+    // Not lent: a fresh copy per read.
+    expect(copied.size).toBeGreaterThan(5);
+  });
+
+  it('a lent download paused mid-body keeps its unread bytes while other downloads reuse the buffer', async () => {
+    const srv = await patternServer();
+    const pool = newPool(srv.url);
+    const total = 8 * 1024 * 1024;
+    let resumePaused: (() => void) | null = null;
+    // The paused one resumes only after another download has streamed through the shared buffer.
+    // It pauses on its 201st chunk: in a lent read (the first 64 KiB came with the head, copied).
+    const paused = request(pool, { path: `/pattern/7/${total}/chunked` }, { copiesData: true, pauseAtChunk: 200, pauseFirst: (resume) => (resumePaused = resume) });
+    const other = await request(pool, { path: `/pattern/3/${total}/chunked` }, { copiesData: true });
+    expect(createHash('sha256').update(other.body).digest('hex')).toBe(expectedSha(3, total, true));
+    expect(other.trailers).toEqual(['x-sum', 'seed-3']);
+    expect(resumePaused).not.toBeNull();
+    resumePaused!();
+    const r = await paused;
+    expect(r.error).toBeNull();
+    expect(createHash('sha256').update(r.body).digest('hex')).toBe(expectedSha(7, total, true));
+  });
+
+  it('trailers from a lent read are the handler\'s own copies', async () => {
+    const srv = await patternServer();
+    const pool = newPool(srv.url);
+    let raw: Buffer[] | null = null;
+    await new Promise<void>((resolve, reject) => {
+      pool.dispatch({ path: '/pattern/5/300000/chunked', method: 'GET', headers: [], body: null }, {
+        copiesData: true,
+        onHeaders: () => true,
+        onData: () => true,
+        onComplete: (t) => {
+          raw = t;
+          resolve();
+        },
+        onError: reject,
+      });
+    });
+    // More traffic through the shared read buffer, then the kept trailers must be unchanged.
+    await request(pool, { path: '/pattern/9/3000000' }, { copiesData: true });
+    expect(raw!.map((b) => b.toString())).toEqual(['x-sum', 'seed-5']);
+  });
+});
+
+describe('request body chunk pool', () => {
+  it('copies into size-class slabs and reuses a slab once released', () => {
+    const src = new Uint8Array(70_000).map((_, i) => i & 0xff);
+    const a = copyChunk(src.buffer);
+    expect(a.equals(Buffer.from(src))).toBe(true);
+    expect(a.buffer.byteLength).toBe(256 * 1024);
+    releaseChunk(a);
+    const b = copyChunk(src.buffer);
+    expect(b.buffer).toBe(a.buffer);
+    // Small and huge chunks are plain Buffers; releasing a foreign Buffer does nothing.
+    const before = freeSlabs();
+    const small = copyChunk(new Uint8Array(100).buffer);
+    releaseChunk(small);
+    releaseChunk(Buffer.alloc(64 * 1024));
+    expect(freeSlabs()).toEqual(before);
+    releaseChunk(b);
+  });
+
+  it('a streamed upload of pooled chunks arrives intact and gives its slabs back once written', async () => {
+    let received = '';
+    const srv = await httpServer((req, res) => {
+      const h = createHash('sha256');
+      req.on('data', (d: Buffer) => h.update(d));
+      req.on('end', () => {
+        received = h.digest('hex');
+        res.end('ok');
+      });
+    });
+    const pool = newPool(srv.url);
+    const sent = createHash('sha256');
+    const free0 = freeSlabs()[1]!;
+    let i = 0;
+    // 200 chunks of 60,000 bytes (the 64 KiB class), each a distinct pattern.
+    const body = new Readable({
+      read() {
+        if (i === 200) return void this.push(null);
+        const src = new Uint8Array(60_000).fill(i++ & 0xff);
+        sent.update(src);
+        this.push(copyChunk(src.buffer));
+      },
+    });
+    const r = await request(pool, { method: 'POST', path: '/up', body });
+    expect(r.status).toBe(200);
+    expect(received).toBe(sent.digest('hex'));
+    // Slabs came back to the free list (up to its cap of 1 MiB per class: 16 of 64 KiB).
+    expect(freeSlabs()[1]!).toBeGreaterThan(free0);
+    expect(freeSlabs()[1]!).toBeLessThanOrEqual(16);
   });
 });
