@@ -135,6 +135,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   bytesSent = 0;
   pending: Buffer | null = null;
   pendingOffset = 0;
+  /** Memory for `pending`, reused for every stall of this response (see keepPending). */
+  private spare: Buffer | null = null;
   waitingDrain = false;
   writableRegistered = false;
   corkChunk: Buffer | null = null;
@@ -645,7 +647,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       if (done) {
         this.finishOk();
       } else if (!ok) {
-        this.pending = Buffer.from(chunk); // lent by the upstream client (copiesData)
+        this.pending = this.keepPending(chunk);
         this.pendingOffset = offset;
         this.watchWritable();
       }
@@ -656,6 +658,21 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
         this.watchWritable();
       }
     }
+  }
+
+  /**
+   * A copy of a chunk uWS could not take whole (the chunk may be lent by the upstream client:
+   * copiesData). The upstream stays paused until the copy is sent, so one buffer per response
+   * serves every stall: a long download to a slow client does not leave a garbage copy per stall.
+   */
+  private keepPending(chunk: Buffer): Buffer {
+    let spare = this.spare;
+    if (spare === null || spare.length < chunk.length || this.pending !== null) {
+      spare = Buffer.allocUnsafe(chunk.length > 65536 ? chunk.length : 65536);
+      if (this.pending === null) this.spare = spare;
+    }
+    chunk.copy(spare);
+    return spare.subarray(0, chunk.length);
   }
 
   private watchWritable(): void {
