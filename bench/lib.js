@@ -183,6 +183,44 @@ export async function load(url, { serverPids = [], method = 'GET', body = null, 
   return result;
 }
 
+/** BENCH_ROUNDS: interleaved rounds per measurement; figures are medians, ratios taken round by round. */
+export const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** One result from several rounds of the same target: the median of each figure, errors summed. */
+export function medianResult(list) {
+  return {
+    rps: median(list.map((x) => x.rps)),
+    p50: median(list.map((x) => x.p50)),
+    p99: median(list.map((x) => x.p99)),
+    cpuUsPerReq: median(list.map((x) => x.cpuUsPerReq)),
+    errors: list.reduce((a, x) => a + x.errors, 0),
+  };
+}
+
+/**
+ * Measures each target ({ name, url, pids, method?, body? }) ROUNDS times, interleaved (round r
+ * starts with target r, so load that comes and goes hits every target alike), after a 2 s
+ * warm-up of each (JIT, connection pools). Returns name → one result per round.
+ */
+export async function measureRounds(targets) {
+  for (const t of targets) await load(t.url, { method: t.method, body: t.body, duration: 2 });
+  const out = Object.fromEntries(targets.map((t) => [t.name, []]));
+  for (let r = 0; r < ROUNDS; r++) {
+    for (let k = 0; k < targets.length; k++) {
+      const t = targets[(r + k) % targets.length];
+      out[t.name].push(await load(t.url, { serverPids: t.pids, method: t.method, body: t.body }));
+    }
+  }
+  return out;
+}
+
+/** The median over rounds of f(a[i], b[i]): a ratio measured within each round. */
+export function perRound(a, b, f) {
+  return median(a.map((x, i) => f(x, b[i])));
+}
+
 export function fmt(n, digits = 0) {
   if (n === null || n === undefined || Number.isNaN(n)) return '–';
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });

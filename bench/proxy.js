@@ -1,11 +1,12 @@
 // Proxy throughput, side by side in one run: straight to the upstream, nginx (when installed)
 // and Sluice (1 worker, no plugins). Load generator and upstream on core 0, proxy on core 1
 // (taskset). Prints req/s, p50, p99, CPU µs per request of the proxy process, and ratios.
-// `node bench/proxy.js` (BENCH_DURATION=seconds, BENCH_CONNECTIONS=n).
+// `node bench/proxy.js` (BENCH_DURATION=seconds, BENCH_CONNECTIONS=n, BENCH_ROUNDS=n interleaved rounds:
+// medians, ratios taken round by round; every target is warmed up for 2 s first).
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, ROOT, fmt, freePort, load, processTree, rssKb, spawnPinned, startBenchUpstream, startNginx, startSluice, stop, table, waitForPort } from './lib.js';
+import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, ROOT, ROUNDS, fmt, freePort, measureRounds, medianResult, perRound, processTree, rssKb, spawnPinned, startBenchUpstream, startNginx, startSluice, stop, table, waitForPort } from './lib.js';
 
 const GiB = 1024 * 1024 * 1024;
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? GiB);
@@ -115,34 +116,41 @@ services:
   let streamPeakMb = 0;
   try {
     for (const sc of SCENARIOS) {
-      const upPath = sc.path.replace('/bench', '');
-      const direct = await load(upstream.url + (upPath || '/'), { method: sc.method, body: sc.body, serverPids: [upstream.child.pid] });
-      const viaNginx = nginx ? await load(nginx.url + (upPath || '/'), { method: sc.method, body: sc.body, serverPids: processTree(nginx.child.pid) }) : null;
-      const viaSluice = await load(sluice.url + sc.path, { method: sc.method, body: sc.body, serverPids: [sluice.child.pid] });
-      const viaUndici = await load(sluiceUndici.url + sc.path, { method: sc.method, body: sc.body, serverPids: [sluiceUndici.child.pid] });
-      const row = (target, r) => [sc.name, target, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)];
-      rows.push(row('upstream direct', direct));
-      if (viaNginx) rows.push(row('nginx 1 worker', viaNginx));
-      rows.push(row('sluice 1 worker', viaSluice));
-      rows.push(row('sluice (undici client)', viaUndici));
-      ratios.push([sc.name, 'sluice / direct req/s', fmt(viaSluice.rps / direct.rps, 2)]);
-      if (viaNginx) {
-        ratios.push([sc.name, 'sluice / nginx req/s (target ≥ 1.0)', fmt(viaSluice.rps / viaNginx.rps, 2)]);
-        ratios.push([sc.name, 'sluice / nginx CPU µs per req (target ≤ 1.1)', fmt(viaSluice.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
-        ratios.push([sc.name, 'sluice / nginx p99 (target ≤ 1.5)', fmt(viaSluice.p99 / viaNginx.p99, 2)]);
-        ratios.push([sc.name, 'sluice (undici client) / nginx CPU µs per req', fmt(viaUndici.cpuUsPerReq / viaNginx.cpuUsPerReq, 2)]);
+      const upPath = sc.path.replace('/bench', '') || '/';
+      const t = (name, url, pids) => ({ name, url, pids, method: sc.method, body: sc.body });
+      const targets = [
+        t('upstream direct', upstream.url + upPath, [upstream.child.pid]),
+        ...(nginx ? [t('nginx 1 worker', nginx.url + upPath, processTree(nginx.child.pid))] : []),
+        t('sluice 1 worker', sluice.url + sc.path, [sluice.child.pid]),
+        t('sluice (undici client)', sluiceUndici.url + sc.path, [sluiceUndici.child.pid]),
+      ];
+      if (sc.method === 'GET') {
+        targets.push(
+          t('naive uWS + h1 proxy (floor)', `http://127.0.0.1:${naivePort}${sc.path}`, [naive.pid]),
+          t('sluice, access log on (info)', sluiceLogged.url + sc.path, [sluiceLogged.child.pid]),
+          t('sluice, 1,000 routes', sluiceBig.url + sc.path, [sluiceBig.child.pid]),
+        );
+      }
+      const runs = await measureRounds(targets);
+      for (const { name } of targets) {
+        const r = medianResult(runs[name]);
+        rows.push([sc.name, name, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)]);
+      }
+      const ratio = (what, a, b, f, digits = 2) => ratios.push([sc.name, what, fmt(perRound(runs[a], runs[b], f), digits)]);
+      const rps = (x, y) => x.rps / y.rps;
+      const cpu = (x, y) => x.cpuUsPerReq / y.cpuUsPerReq;
+      ratio('sluice / direct req/s', 'sluice 1 worker', 'upstream direct', rps);
+      if (nginx) {
+        ratio('sluice / nginx req/s (target ≥ 1.0)', 'sluice 1 worker', 'nginx 1 worker', rps);
+        ratio('sluice / nginx CPU µs per req (target ≤ 1.1)', 'sluice 1 worker', 'nginx 1 worker', cpu);
+        ratio('sluice / nginx p99 (target ≤ 1.5)', 'sluice 1 worker', 'nginx 1 worker', (x, y) => x.p99 / y.p99);
+        ratio('sluice (undici client) / nginx CPU µs per req', 'sluice (undici client)', 'nginx 1 worker', cpu);
       }
       if (sc.method === 'GET') {
-        const viaNaive = await load(`http://127.0.0.1:${naivePort}${sc.path}`, { serverPids: [naive.pid] });
-        rows.push(row('naive uWS + h1 proxy (floor)', viaNaive));
-        ratios.push([sc.name, 'sluice / naive floor CPU µs per req', fmt(viaSluice.cpuUsPerReq / viaNaive.cpuUsPerReq, 2)]);
-        const viaLogged = await load(sluiceLogged.url + sc.path, { serverPids: [sluiceLogged.child.pid] });
-        rows.push(row('sluice, access log on (info)', viaLogged));
-        ratios.push([sc.name, 'sluice access log on / off CPU µs per req', fmt(viaLogged.cpuUsPerReq / viaSluice.cpuUsPerReq, 2)]);
-        const viaBig = await load(sluiceBig.url + sc.path, { serverPids: [sluiceBig.child.pid] });
-        rows.push(row('sluice, 1,000 routes', viaBig));
-        ratios.push([sc.name, 'sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', fmt(viaBig.rps / viaSluice.rps, 2)]);
-        ratios.push([sc.name, 'sluice 1,000 routes / 1 route CPU µs per req', fmt(viaBig.cpuUsPerReq / viaSluice.cpuUsPerReq, 2)]);
+        ratio('sluice / naive floor CPU µs per req', 'sluice 1 worker', 'naive uWS + h1 proxy (floor)', cpu);
+        ratio('sluice access log on / off CPU µs per req', 'sluice, access log on (info)', 'sluice 1 worker', cpu);
+        ratio('sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', 'sluice, 1,000 routes', 'sluice 1 worker', rps);
+        ratio('sluice 1,000 routes / 1 route CPU µs per req', 'sluice, 1,000 routes', 'sluice 1 worker', cpu);
       }
     }
     memory.push(['sluice 1 worker', 'after the GET and POST rows', mb(rssKb(sluice.child.pid))]);
@@ -175,7 +183,7 @@ services:
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
   }
-  console.log(`\n## Proxy: ${CONNECTIONS} connections, ${DURATION} s per row, ${rows[1] ? '' : ''}load tool ${process.env.BENCH_TOOL ?? 'wrk if installed, else autocannon'}${HAS_TASKSET ? ', pinned (load+upstream core 0, proxy core 1)' : ', not pinned (no taskset)'}\n`);
+  console.log(`\n## Proxy: ${CONNECTIONS} connections, ${DURATION} s per row${ROUNDS > 1 ? ` × ${ROUNDS} interleaved rounds (medians; ratios per round)` : ''}, load tool ${process.env.BENCH_TOOL ?? 'wrk if installed, else autocannon'}${HAS_TASKSET ? ', pinned (load+upstream core 0, proxy core 1)' : ', not pinned (no taskset)'}\n`);
   table(rows);
   console.log('');
   table(streams);

@@ -5,7 +5,7 @@
 // BENCH_ROUNDS=n runs the three scenarios interleaved n times (DURATION seconds each) and reports
 // medians, ratios taken round by round: load that comes and goes then hits every row alike.
 import { pathToFileURL } from 'node:url';
-import { HAS_TASKSET, CONNECTIONS, DURATION, fmt, load, startBenchUpstream, startSluice, stop, table } from './lib.js';
+import { HAS_TASKSET, CONNECTIONS, DURATION, ROUNDS, fmt, load, median, medianResult, startBenchUpstream, startSluice, stop, table } from './lib.js';
 
 export async function run() {
   const upstream = await startBenchUpstream();
@@ -33,7 +33,7 @@ consumers:
       - key: bench-key-0123456789
 `);
   const rows = [['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU µs/req', 'errors']];
-  const rounds = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 1));
+  const rounds = ROUNDS;
   const runs = { plain: [], rlOnly: [], limited: [] };
   try {
     // The autocannon/wrk URL carries the key in the query (key_in_query), so both tools send it.
@@ -46,17 +46,9 @@ consumers:
     await stop(sluice.child);
     await stop(upstream.child);
   }
-  const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-  const pick = (list) => ({
-    rps: median(list.map((x) => x.rps)),
-    p50: median(list.map((x) => x.p50)),
-    p99: median(list.map((x) => x.p99)),
-    cpuUsPerReq: median(list.map((x) => x.cpuUsPerReq)),
-    errors: list.reduce((a, x) => a + x.errors, 0),
-  });
-  const plain = pick(runs.plain);
-  const rlOnly = pick(runs.rlOnly);
-  const limited = pick(runs.limited);
+  const plain = medianResult(runs.plain);
+  const rlOnly = medianResult(runs.rlOnly);
+  const limited = medianResult(runs.limited);
   const perRound = (f) => median(runs.plain.map((p, i) => f(p, runs.rlOnly[i], runs.limited[i])));
   const row = (name, r) => [name, fmt(r.rps), fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.cpuUsPerReq, 1), fmt(r.errors)];
   rows.push(row('no plugins', plain), row('rate-limiting (local) alone', rlOnly), row('key-auth + rate-limiting (local)', limited));
