@@ -15,7 +15,8 @@ import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
-import { copyChunk } from '../upstream/h1/chunk-pool.js';
+import { copyChunk, releaseChunk, takeChunk } from '../upstream/h1/chunk-pool.js';
+import { POOLED_BODIES } from '../upstream/pool.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
 export interface ProxyState {
@@ -119,6 +120,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   abortUpstream: ((err?: Error) => void) | null = null;
   resumeUpstream: (() => void) | null = null;
   body: Buffer | Readable | null = null;
+  /** A body read whole into pooled memory (bufferBody): given back when the request is over. */
+  private pooledBody: Buffer | null = null;
   bodyStream: UwsBodyStream | null = null;
   upstreamStart = 0;
   upstreamLatency = -1;
@@ -351,7 +354,9 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   private bufferBody(length: number): void {
-    const buf = Buffer.allocUnsafe(length);
+    let buf: Buffer;
+    if (POOLED_BODIES) buf = this.pooledBody = takeChunk(length);
+    else buf = Buffer.allocUnsafe(length);
     let offset = 0;
     this.res.onData((chunk, isLast) => {
       const n = Math.min(chunk.byteLength, length - offset);
@@ -838,6 +843,15 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private done(): void {
     if (this.finished) return;
     this.finished = true;
+    const pooled = this.pooledBody;
+    // Our hold on a pooled body ends here, unless uWS may still be writing into it (not all of
+    // it has arrived) or a plugin saw it (requestBody): those are left to the GC. Upstream
+    // writes still in flight hold it on their own (chunk-pool.ts).
+    if (pooled !== null && this.bodyReady && this.requestBody === null) {
+      this.pooledBody = null;
+      this.body = null;
+      releaseChunk(pooled);
+    }
     this.state.inFlight--;
     this.state.onFinish(this);
     if (this.chain !== null && this.chain.log !== null) runLogPhase(this, this.status, performance.now() - this.start, this.upstreamLatency, this.bytesSent);

@@ -10,6 +10,12 @@ import { H1Pool } from './h1/pool.js';
 const USE_UNDICI = process.env.SLUICE_UPSTREAM_CLIENT === 'undici';
 
 /**
+ * Request bodies may be read into pooled memory (upstream/h1/chunk-pool.ts): Sluice's client
+ * tells when its writes of a body are done; undici's does not, so with it bodies are plain Buffers.
+ */
+export const POOLED_BODIES = !USE_UNDICI;
+
+/**
  * undici connection pools, one per upstream origin (and connect timeout), kept alive and shared
  * by every snapshot of a worker, so that a reload reuses the keep-alive connections of
  * unchanged upstreams. Pools no snapshot uses any more are closed gracefully after a reload.

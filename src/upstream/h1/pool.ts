@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { PState, ResponseParser, type ParserSink } from './parser.js';
-import { releaseChunk } from './chunk-pool.js';
+import { releaseChunk, retainChunk } from './chunk-pool.js';
 import { H1Error, abortedError, bodyTimeoutError, closedError, connectTimeoutError, headersTimeoutError, socketClosedError } from './errors.js';
 
 export interface H1DispatchOptions {
@@ -287,6 +287,12 @@ class H1Conn implements ParserSink {
   paused = false;
   /** The buffer being fed is a view of READ_BUF, valid only until this read returns. */
   private lent = false;
+  /** Buffer bodies whose write has not completed, oldest first (writes complete in order). */
+  private readonly bodies: Buffer[] = [];
+  private readonly onBodyWritten = (): void => {
+    const body = this.bodies.shift();
+    if (body !== undefined) releaseChunk(body);
+  };
   eof = false;
   leftover: Buffer | null = null;
   writer: BodyWriter | null = null;
@@ -408,9 +414,13 @@ class H1Conn implements ParserSink {
         body.copy(out, head.length);
         socket.write(out);
       } else {
+        // The write holds the body until it is done (a pooled body goes back to the pool only
+        // when every holder, this write included, has let go: chunk-pool.ts).
+        retainChunk(body);
+        this.bodies.push(body);
         socket.cork();
         socket.write(head, 'latin1');
-        socket.write(body);
+        socket.write(body, this.onBodyWritten);
         socket.uncork();
       }
     } else {

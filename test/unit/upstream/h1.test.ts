@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { H1Pool, type H1DispatchOptions } from '../../../src/upstream/h1/pool.js';
 import { PState, ResponseParser, type ParserSink } from '../../../src/upstream/h1/parser.js';
-import { copyChunk, freeSlabs, releaseChunk } from '../../../src/upstream/h1/chunk-pool.js';
+import { copyChunk, freeSlabs, releaseChunk, retainChunk, takeChunk } from '../../../src/upstream/h1/chunk-pool.js';
 
 // ---- parser -------------------------------------------------------------------------------------
 
@@ -698,6 +698,44 @@ describe('request body chunk pool', () => {
     releaseChunk(b);
   });
 
+  it('a slab goes back to the pool only when its last holder lets go', () => {
+    const a = takeChunk(20_000); // the 64 KiB class
+    retainChunk(a); // a write in flight
+    releaseChunk(a); // the request is over: the write still holds it
+    const b = takeChunk(20_000);
+    expect(b.buffer).not.toBe(a.buffer);
+    releaseChunk(a); // the write completed
+    releaseChunk(a); // a stray extra release: no effect
+    const c = takeChunk(20_000);
+    const d = takeChunk(20_000);
+    expect(c.buffer).toBe(a.buffer);
+    expect(d.buffer).not.toBe(a.buffer);
+    for (const x of [b, c, d]) releaseChunk(x);
+  });
+
+  it('a Buffer body from the pool is held by its write: given back once written and released', async () => {
+    let got = '';
+    const srv = await httpServer((req, res) => {
+      const h = createHash('sha256');
+      req.on('data', (d: Buffer) => h.update(d));
+      req.on('end', () => {
+        got = h.digest('hex');
+        res.end('ok');
+      });
+    });
+    const pool = newPool(srv.url);
+    const body = takeChunk(40_000).fill(7);
+    const want = createHash('sha256').update(body).digest('hex');
+    const free0 = freeSlabs()[1]!;
+    const r = await request(pool, { method: 'POST', path: '/b', body });
+    expect(r.status).toBe(200);
+    expect(got).toBe(want);
+    // The write let go; ours is still held: not back yet.
+    expect(freeSlabs()[1]!).toBe(free0);
+    releaseChunk(body);
+    expect(freeSlabs()[1]!).toBe(free0 + 1);
+  });
+
   it('a streamed upload of pooled chunks arrives intact and gives its slabs back once written', async () => {
     let received = '';
     const srv = await httpServer((req, res) => {
@@ -710,7 +748,7 @@ describe('request body chunk pool', () => {
     });
     const pool = newPool(srv.url);
     const sent = createHash('sha256');
-    const free0 = freeSlabs()[1]!;
+    const slabs = new Set<ArrayBufferLike>();
     let i = 0;
     // 200 chunks of 60,000 bytes (the 64 KiB class), each a distinct pattern.
     const body = new Readable({
@@ -718,14 +756,17 @@ describe('request body chunk pool', () => {
         if (i === 200) return void this.push(null);
         const src = new Uint8Array(60_000).fill(i++ & 0xff);
         sent.update(src);
-        this.push(copyChunk(src.buffer));
+        const chunk = copyChunk(src.buffer);
+        slabs.add(chunk.buffer);
+        this.push(chunk);
       },
     });
     const r = await request(pool, { method: 'POST', path: '/up', body });
     expect(r.status).toBe(200);
     expect(received).toBe(sent.digest('hex'));
-    // Slabs came back to the free list (up to its cap of 1 MiB per class: 16 of 64 KiB).
-    expect(freeSlabs()[1]!).toBeGreaterThan(free0);
-    expect(freeSlabs()[1]!).toBeLessThanOrEqual(16);
+    // Written slabs came back and carried later chunks: a few slabs for 200 chunks.
+    expect(slabs.size).toBeLessThan(40);
+    expect(freeSlabs()[1]!).toBeGreaterThan(0);
+    expect(freeSlabs()[1]!).toBeLessThanOrEqual(16); // the free list's cap: 1 MiB per class
   });
 });
