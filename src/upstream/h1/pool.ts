@@ -124,6 +124,19 @@ function untrack(c: H1Conn): void {
 const READ_BUF = Buffer.allocUnsafe(64 * 1024);
 const ONREAD = process.env.SLUICE_H1_ONREAD !== '0';
 const EMPTY_BUF = Buffer.alloc(0);
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/**
+ * Reads up to this size are copied whole (from Node's pooled slabs, cheap); a longer one with a
+ * head in it is split (splitRead), sparing a copy of its body into its own ArrayBuffer.
+ */
+const HEAD_SPLIT_MIN = 4096;
+
+/** READ_BUF[from, to) in a Buffer of its own. */
+function copyRead(from: number, to: number): Buffer {
+  const b = Buffer.allocUnsafe(to - from);
+  READ_BUF.copy(b, 0, from, to);
+  return b;
+}
 /** A Buffer body up to this size is copied behind the head: one write instead of a writev. */
 const CONCAT_LIMIT = 2 * 1024;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
@@ -287,6 +300,8 @@ class H1Conn implements ParserSink {
   paused = false;
   /** The buffer being fed is a view of READ_BUF, valid only until this read returns. */
   private lent = false;
+  /** The buffer being fed is the first part of a split read (splitRead). */
+  private splitting = false;
   /** Buffer bodies whose write has not completed, oldest first (writes complete in order). */
   private readonly bodies: Buffer[] = [];
   private readonly onBodyWritten = (): void => {
@@ -324,13 +339,11 @@ class H1Conn implements ParserSink {
             if (this.canLend()) {
               // Only body bytes (the head came in an earlier read), to a handler that copies
               // what it keeps: no copy. Whatever this read leaves behind is copied (feed).
-              this.lent = true;
-              this.feed(READ_BUF.subarray(0, n));
-              this.lent = false;
+              this.lendRead(0, n);
+            } else if (n > HEAD_SPLIT_MIN && this.canLendAfterHead()) {
+              this.splitRead(n);
             } else {
-              const b = Buffer.allocUnsafe(n);
-              READ_BUF.copy(b, 0, 0, n);
-              this.onBytes(b);
+              this.onBytes(copyRead(0, n));
             }
             return true;
           },
@@ -443,6 +456,36 @@ class H1Conn implements ParserSink {
 
   // ---- response -------------------------------------------------------------------------------
 
+  private lendRead(from: number, to: number): void {
+    this.lent = true;
+    this.feed(READ_BUF.subarray(from, to));
+    this.lent = false;
+  }
+
+  /**
+   * A read that holds a response head and body bytes: the head part is copied (its header
+   * Buffers outlive the read), the body part lent. Split at the read's first CRLFCRLF: wherever
+   * the head really ends, everything up to the split is owned, and the rest is lent only if the
+   * parser is then in a body (not after a 1xx, not when the response is already complete).
+   */
+  private splitRead(n: number): void {
+    const end = READ_BUF.subarray(0, n).indexOf(CRLFCRLF);
+    if (end === -1 || end + 4 >= n) return this.onBytes(copyRead(0, n));
+    const req = this.req;
+    // More bytes follow in this read: a response complete within the head part must not leave
+    // the socket reusable (as a whole read with extra bytes would not).
+    this.splitting = true;
+    this.onBytes(copyRead(0, end + 4));
+    this.splitting = false;
+    if (this.req === req && this.canLend()) this.lendRead(end + 4, n);
+    else this.onBytes(copyRead(end + 4, n));
+  }
+
+  private canLendAfterHead(): boolean {
+    const req = this.req;
+    return req !== null && req.handler.copiesData === true && !this.paused && this.parser.state === PState.HEAD;
+  }
+
   /** The next read may be lent (see H1Handler.copiesData). */
   private canLend(): boolean {
     const req = this.req;
@@ -473,7 +516,7 @@ class H1Conn implements ParserSink {
     }
     if (req.done || this.req !== req) return;
     if (r < 0) return this.fail(this.parser.error!);
-    if (this.parser.state === PState.DONE) return this.complete(r < buf.length);
+    if (this.parser.state === PState.DONE) return this.complete(r < buf.length || this.splitting);
     if (this.parser.paused) {
       this.paused = true;
       this.leftover = r < buf.length ? (this.lent ? Buffer.from(buf.subarray(r)) : buf.subarray(r)) : null;
