@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { AccessLog, type AccessSource, type HttpAccess } from '../../../src/observability/access-log.js';
+import { prettyDestination } from '../../../src/observability/logger.js';
 import type { RouteRuntime } from '../../../src/snapshot/types.js';
 import type { Consumer } from '../../../src/config/types.js';
 
@@ -47,7 +48,9 @@ describe('AccessLog', () => {
   for (const [name, src, total, http] of cases) {
     it(`writes the line pino would write: ${name}`, () => {
       const { logger, lines } = capture({ worker: 3 });
-      new AccessLog(logger, { worker: 3 }).write(src, total, http);
+      const log = new AccessLog(logger, { worker: 3 });
+      log.write(src, total, http);
+      log.flush();
       logger.info(viaPino(src, total, http));
       expect(lines).toHaveLength(2);
       const [ours, theirs] = lines.map((l) => l.replace(/"time":\d+/, '"time":0'));
@@ -55,4 +58,24 @@ describe('AccessLog', () => {
       expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', worker: 3, msg: 'access', request_id: src.requestId, path: src.url });
     });
   }
+
+  it('writes the lines of one event-loop turn in one write, at the end of the turn', async () => {
+    const { logger, lines } = capture({ worker: 1 });
+    const log = new AccessLog(logger, { worker: 1 });
+    const [, src, total, http] = cases[0]!;
+    log.write(src, total, http);
+    log.write({ ...src, requestId: 'second' }, total, http);
+    expect(lines).toHaveLength(0);
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(1);
+    const parsed = lines[0]!.trimEnd().split('\n').map((l) => JSON.parse(l) as { request_id: string });
+    expect(parsed.map((p) => p.request_id)).toEqual(['ab01', 'second']);
+  });
+
+  it('the pretty format prints every line of a batched write', () => {
+    const out: string[] = [];
+    const dest = prettyDestination({ write: (s: string) => out.push(s) });
+    dest.write('{"level":30,"time":0,"msg":"access","request_id":"a"}\n{"level":40,"time":0,"msg":"careful"}\n');
+    expect(out).toEqual(['1970-01-01T00:00:00.000Z INFO  access {"request_id":"a"}\n', '1970-01-01T00:00:00.000Z WARN  careful\n']);
+  });
 });
