@@ -31,7 +31,7 @@ export const enum PState {
 
 const CR = 13;
 const LF = 10;
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+export const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 const MAX_LINE = 16 * 1024;
 const EMPTY: Buffer[] = [];
 

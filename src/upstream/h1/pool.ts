@@ -21,7 +21,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-import { PState, ResponseParser, type ParserSink } from './parser.js';
+import { CRLFCRLF, PState, ResponseParser, type ParserSink } from './parser.js';
 import { releaseChunk, retainChunk } from './chunk-pool.js';
 import { H1Error, abortedError, bodyTimeoutError, closedError, connectTimeoutError, headersTimeoutError, socketClosedError } from './errors.js';
 
@@ -124,7 +124,6 @@ function untrack(c: H1Conn): void {
 const READ_BUF = Buffer.allocUnsafe(64 * 1024);
 const ONREAD = process.env.SLUICE_H1_ONREAD !== '0';
 const EMPTY_BUF = Buffer.alloc(0);
-const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 /**
  * Reads up to this size are copied whole (from Node's pooled slabs, cheap); a longer one with a
  * head in it is split (splitRead), sparing a copy of its body into its own ArrayBuffer.
@@ -336,11 +335,11 @@ class H1Conn implements ParserSink {
         onread: {
           buffer: READ_BUF,
           callback: (n: number): boolean => {
-            if (this.canLend()) {
+            if (this.canLend() && this.parser.state !== PState.HEAD) {
               // Only body bytes (the head came in an earlier read), to a handler that copies
               // what it keeps: no copy. Whatever this read leaves behind is copied (feed).
               this.lendRead(0, n);
-            } else if (n > HEAD_SPLIT_MIN && this.canLendAfterHead()) {
+            } else if (n > HEAD_SPLIT_MIN && this.canLend()) {
               this.splitRead(n);
             } else {
               this.onBytes(copyRead(0, n));
@@ -477,19 +476,17 @@ class H1Conn implements ParserSink {
     this.splitting = true;
     this.onBytes(copyRead(0, end + 4));
     this.splitting = false;
-    if (this.req === req && this.canLend()) this.lendRead(end + 4, n);
+    if (this.req === req && this.canLend() && this.parser.state !== PState.HEAD) this.lendRead(end + 4, n);
     else this.onBytes(copyRead(end + 4, n));
   }
 
-  private canLendAfterHead(): boolean {
-    const req = this.req;
-    return req !== null && req.handler.copiesData === true && !this.paused && this.parser.state === PState.HEAD;
-  }
-
-  /** The next read may be lent (see H1Handler.copiesData). */
+  /**
+   * Body bytes of the next read may be lent (see H1Handler.copiesData): a request whose handler
+   * copies what it keeps, not paused. Head bytes never are (their header Buffers outlive the read).
+   */
   private canLend(): boolean {
     const req = this.req;
-    return req !== null && req.handler.copiesData === true && !this.paused && this.parser.state !== PState.HEAD;
+    return req !== null && req.handler.copiesData === true && !this.paused;
   }
 
   private onBytes(buf: Buffer): void {
