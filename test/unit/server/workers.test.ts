@@ -29,6 +29,14 @@ describe('WorkerGroup', () => {
     await group.stop(1000);
   });
 
+  it('starts workers with the young generation capped at 8 MB (README "Memory")', async () => {
+    const group = new WorkerGroup(1, base, config, pino({ level: 'silent' }), new URL('../../fixtures/crashy-worker.mjs', import.meta.url));
+    await group.start();
+    const [stats] = await group.stats();
+    expect((stats as unknown as { youngGenerationMb: number }).youngGenerationMb).toBe(8);
+    await group.stop(1000);
+  });
+
   it('does not restart workers it is stopping', async () => {
     const group = new WorkerGroup(1, base, config, pino({ level: 'silent' }), new URL('../../fixtures/crashy-worker.mjs', import.meta.url));
     await group.start();

@@ -719,6 +719,20 @@ describe('h1 client: lent read buffers (copiesData)', () => {
   });
 });
 
+/** A server answering `ok` to every request; `received()` is the sha256 of the last request body. */
+async function hashingServer(): Promise<{ url: string; received(): string }> {
+  let last = '';
+  const srv = await httpServer((req, res) => {
+    const h = createHash('sha256');
+    req.on('data', (d: Buffer) => h.update(d));
+    req.on('end', () => {
+      last = h.digest('hex');
+      res.end('ok');
+    });
+  });
+  return { url: srv.url, received: () => last };
+}
+
 describe('request body chunk pool', () => {
   it('copies into size-class slabs and reuses a slab once released', () => {
     const src = new Uint8Array(70_000).map((_, i) => i & 0xff);
@@ -753,22 +767,14 @@ describe('request body chunk pool', () => {
   });
 
   it('a Buffer body from the pool is held by its write: given back once written and released', async () => {
-    let got = '';
-    const srv = await httpServer((req, res) => {
-      const h = createHash('sha256');
-      req.on('data', (d: Buffer) => h.update(d));
-      req.on('end', () => {
-        got = h.digest('hex');
-        res.end('ok');
-      });
-    });
+    const srv = await hashingServer();
     const pool = newPool(srv.url);
     const body = takeChunk(40_000).fill(7);
     const want = createHash('sha256').update(body).digest('hex');
     const free0 = freeSlabs()[1]!;
     const r = await request(pool, { method: 'POST', path: '/b', body });
     expect(r.status).toBe(200);
-    expect(got).toBe(want);
+    expect(srv.received()).toBe(want);
     // The write let go; ours is still held: not back yet.
     expect(freeSlabs()[1]!).toBe(free0);
     releaseChunk(body);
@@ -776,15 +782,7 @@ describe('request body chunk pool', () => {
   });
 
   it('a streamed upload of pooled chunks arrives intact and gives its slabs back once written', async () => {
-    let received = '';
-    const srv = await httpServer((req, res) => {
-      const h = createHash('sha256');
-      req.on('data', (d: Buffer) => h.update(d));
-      req.on('end', () => {
-        received = h.digest('hex');
-        res.end('ok');
-      });
-    });
+    const srv = await hashingServer();
     const pool = newPool(srv.url);
     const sent = createHash('sha256');
     const slabs = new Set<ArrayBufferLike>();
@@ -802,7 +800,7 @@ describe('request body chunk pool', () => {
     });
     const r = await request(pool, { method: 'POST', path: '/up', body });
     expect(r.status).toBe(200);
-    expect(received).toBe(sent.digest('hex'));
+    expect(srv.received()).toBe(sent.digest('hex'));
     // Written slabs came back and carried later chunks: a few slabs for 200 chunks.
     expect(slabs.size).toBeLessThan(40);
     expect(freeSlabs()[1]!).toBeGreaterThan(0);
