@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { formatPath, type JsonPath } from './issues.js';
 import { isObj, items, pluginSites, type Obj, type PluginParent } from './walk.js';
 
 /** A UUID (version-5 layout) from a name: the same entity in the same file gets the same id on every load. */
 export function stableUuid(name: string): string {
-  const h = createHash('sha1').update(`sluice:${name}`).digest();
+  // One-shot hash: half the cost of createHash, which adds up over 10,000s of entities.
+  const h = hash('sha1', `sluice:${name}`, 'buffer');
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;
   const x = h.subarray(0, 16).toString('hex');

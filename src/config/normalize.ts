@@ -179,8 +179,17 @@ export function normalize(input: NormalizeInput): Config {
  */
 export function configHash(config: Config): string {
   const { hash: _h, source: _s, warnings: _w, referenced_files: _r, ...rest } = config;
-  const json = JSON.stringify(rest, (key, value: unknown) => (key === 'pos' && isObj(value) && 'line' in value && 'file' in value ? undefined : value));
-  return createHash('sha256').update(json).digest('hex');
+  // Entities copied without `pos`: JSON.stringify with a replacer function is slower (~30%).
+  const hashed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(rest)) hashed[key] = Array.isArray(value) ? value.map(withoutPos) : value;
+  return createHash('sha256').update(JSON.stringify(hashed)).digest('hex');
+}
+
+function withoutPos(e: unknown): unknown {
+  if (!isObj(e) || !('pos' in e)) return e;
+  const { pos: _p, ...rest } = e;
+  if (Array.isArray(rest.targets)) rest.targets = rest.targets.map(withoutPos);
+  return rest;
 }
 
 /** `url` (which wins, as Kong's shorthand) or protocol/host/port/path; default ports 80 (http, ws) and 443 (https, wss). */
