@@ -16,6 +16,8 @@ export type { Config, Diagnostic, LoadResult } from './types.js';
 export interface LoadOptions {
   /** Environment for {vault://env/...} (default process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Parse with `yaml` only, skipping js-yaml's fast pass (load.ts); tests compare the two. */
+  exact?: boolean;
 }
 
 /** Reads and loads a configuration file (synchronously). */
@@ -37,7 +39,7 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult
  * every error of every stage is reported, sorted by line.
  */
 export function loadConfigString(text: string, file: string, opts: LoadOptions = {}): LoadResult {
-  const parsed = parseYaml(text, file);
+  const parsed = parseYaml(text, file, opts.exact === true);
   if (!parsed.ok) return { ok: false, errors: sortDiagnostics(parsed.errors), warnings: [] };
   const doc = parsed.doc;
   const root = doc.value as Obj;
@@ -53,7 +55,9 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
   const lookup = new Lookup(ents);
   issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
 
-  const diagnostics = issues.map((i) => doc.toDiagnostic(i));
+  // Exact positions for what is reported: parse again with `yaml` (a valid file never does).
+  if (issues.length > 0 && !doc.exact) return loadConfigString(text, file, { ...opts, exact: true });
+  const diagnostics = [...doc.warnings, ...issues.map((i) => doc.toDiagnostic(i))];
   const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
   const warnings = sortDiagnostics(diagnostics.filter((d) => d.severity === 'warning'));
   if (errors.length > 0) return { ok: false, errors, warnings };

@@ -1,4 +1,5 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { parseFast } from './fast-yaml.js';
 import type { Diagnostic, SourcePos } from './types.js';
 import type { Issue, JsonPath } from './issues.js';
 
@@ -6,6 +7,14 @@ import type { Issue, JsonPath } from './issues.js';
 export interface LoadedDocument {
   file: string;
   value: unknown;
+  /**
+   * Parsed by `yaml`, with every node's source range. When false (js-yaml's fast pass,
+   * fast-yaml.ts), positions are exact for objects and arrays only: a caller with a diagnostic to
+   * report parses again with `exact`.
+   */
+  exact: boolean;
+  /** `yaml`'s warnings (an unresolved tag, a flow collection indented too little). */
+  warnings: Diagnostic[];
   /** Position of the value at `path` (its key when `atKey`, or when the value is missing). */
   posOf(path: JsonPath, atKey?: boolean): SourcePos;
   toDiagnostic(issue: Issue): Diagnostic;
@@ -16,10 +25,32 @@ export type ParseResult = { ok: true; doc: LoadedDocument } | { ok: false; error
 /**
  * Parses YAML keeping source positions. Syntax errors and duplicate keys are fatal: nothing after
  * them can be trusted. An empty file or a top level that is not a mapping is an error too.
+ * Unless `exact`, js-yaml's fast pass is tried first (fast-yaml.ts); it gives way to `yaml`
+ * whenever the text is not plainly valid.
  */
-export function parseYaml(text: string, file: string): ParseResult {
+export function parseYaml(text: string, file: string, exact = false): ParseResult {
+  const fast = exact ? null : parseFast(text);
+  if (fast !== null) {
+    const lines = lineCounterOf(text);
+    const posOf = (path: JsonPath): SourcePos => {
+      const { line, col } = lines.linePos(fast.offsetOf(path));
+      return { file, line, column: col };
+    };
+    return {
+      ok: true,
+      doc: {
+        file,
+        value: fast.value,
+        exact: false,
+        warnings: [],
+        posOf,
+        toDiagnostic: (issue) => ({ ...posOf(issue.path), message: issue.message, severity: issue.severity }),
+      },
+    };
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+  // logLevel 'error': warnings are reported as diagnostics below, not printed by the yaml package.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, logLevel: 'error' });
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
@@ -53,10 +84,20 @@ export function parseYaml(text: string, file: string): ParseResult {
     doc: {
       file,
       value,
+      exact: true,
+      warnings: doc.warnings.map((w) => ({ ...at(w.pos[0]), message: `YAML: ${firstLine(w.message)}`, severity: 'warning' as const })),
       posOf,
       toDiagnostic: (issue) => ({ ...posOf(issue.path, issue.atKey), message: issue.message, severity: issue.severity }),
     },
   };
+}
+
+/** Line starts as `yaml`'s lexer records them (after each line feed). */
+function lineCounterOf(text: string): LineCounter {
+  const lines = new LineCounter();
+  lines.addNewLine(0);
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) lines.addNewLine(i + 1);
+  return lines;
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostic } from '../../../src/config/index.js';
 import { parseYaml } from '../../../src/config/load.js';
-import { errors, load, y } from './helpers.js';
+import { errors, load, warnings, y } from './helpers.js';
 
 describe('load: YAML with positions', () => {
   it.each([
@@ -26,7 +26,9 @@ describe('load: YAML with positions', () => {
   });
 
   it('maps a JSON path to the value node, or to the key when the value is missing', () => {
-    const r = parseYaml(y('a:', '  b: 1', '  c:', '  d: [x, y]'), 'f.yaml');
+    // Exact positions come from the `yaml` pass; js-yaml's fast pass has them for objects and
+    // arrays only (fast-yaml.test.ts), and the loader re-parses exactly before reporting.
+    const r = parseYaml(y('a:', '  b: 1', '  c:', '  d: [x, y]'), 'f.yaml', true);
     if (!r.ok) throw new Error('parse failed');
     const at = (p: Array<string | number>, atKey = false): string => {
       const pos = r.doc.posOf(p, atKey);
@@ -37,12 +39,21 @@ describe('load: YAML with positions', () => {
     expect(at(['a', 'c'])).toBe('3:3');
     expect(at(['a', 'd', 1])).toBe('4:10');
     expect(at(['a', 'zzz', 3])).toBe('2:3');
+    const fast = parseYaml(y('a:', '  b: 1', '  c:', '  d: [x, y]'), 'f.yaml');
+    if (!fast.ok || fast.doc.exact) throw new Error('expected the fast pass');
+    for (const p of [['a'], ['a', 'd'], ['a', 'zzz', 3]]) expect(fast.doc.posOf(p)).toEqual(r.doc.posOf(p));
   });
 
   it('a key with an empty value counts as unset (Kong reads `key: ~` as no value)', () => {
     expect(errors(y('_format_version: "3.0"', 'services:', '  - name: a', '    host:', '    port: 1'))).toEqual([
       '3:5 services[0] needs url, or host (with optional protocol, port, path)',
     ]);
+  });
+
+  it("reports yaml's warnings (an unresolved tag) as warnings with their position, not on stderr", () => {
+    const text = y('_format_version: "3.0"', 'services:', '  - name: a', '    url: http://127.0.0.1:9', '    tags: [!Ref x]');
+    expect(warnings(text)).toEqual(['5:12 YAML: Unresolved tag: !Ref']);
+    expect(load(text).ok).toBe(true);
   });
 
   it('follows aliases for positions', () => {

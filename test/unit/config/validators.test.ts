@@ -5,34 +5,18 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { configFiles, repoRoot, rng } from './helpers.js';
 import { compileAtRuntime, loadPrecompiled, schemaInputs, schemasDir, secretChains, validators, type Validators } from '../../../src/config/validators.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const corpus = resolve(repoRoot, '..', 'shared', 'compat', 'kong');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-/** Every document we have: the repository's gateway.yaml, the examples, and the Kong corpus. */
+/** Every configuration file we have, parsed. */
 function documents(): Array<[string, Json]> {
-  const files = [join(repoRoot, 'gateway.yaml')];
-  const examples = join(repoRoot, 'examples');
-  if (existsSync(examples)) for (const f of readdirSync(examples)) if (/\.ya?ml$/.test(f)) files.push(join(examples, f));
-  if (existsSync(corpus)) for (const f of readdirSync(corpus)) if (/\.ya?ml$/.test(f)) files.push(join(corpus, f));
-  return files.map((f) => [f.slice(repoRoot.length - 4), parse(readFileSync(f, 'utf8')) as Json]);
-}
-
-/** A deterministic pseudo-random generator (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return configFiles().map((f) => [f.slice(repoRoot.length - 4), parse(readFileSync(f, 'utf8')) as Json]);
 }
 
 const WRONG: Json[] = [null, 7, -1, 1.5, 'x', '', true, [], {}, ['a', 3], { unknown: 1 }, '{vault://env/X}', 'http://', '999.1.1.1'];
