@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: processes pinned to cores, CPU time from /proc, load
 // generators (wrk when installed, else autocannon), free ports, and table printing.
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -99,11 +99,23 @@ export function freePort() {
 }
 
 const TICK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim() || 100);
-/** CPU seconds (user + system, all threads) a process has used so far. */
+/** CPU seconds (user + system, all threads) a process has used so far; `pid/task/tid` for one thread. */
 export function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICK;
+}
+/** CPU seconds each thread of a process has used so far, by thread id (/proc/PID/task). */
+export function threadCpuSeconds(pid) {
+  const out = new Map();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), cpuSeconds(`${pid}/task/${tid}`));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
 }
 /** CPU seconds of a process and its children that are still running (nginx master + worker). */
 export function treeCpuSeconds(pids) {

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
-import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, ROOT, ROUNDS, fmt, freePort, measureRounds, medianResult, perRound, processTree, rssKb, spawnPinned, startBenchUpstream, startNginx, startSluice, stop, table, waitForPort } from './lib.js';
+import { HAS_NGINX, HAS_TASKSET, CONNECTIONS, DURATION, ROOT, ROUNDS, fmt, freePort, measureRounds, medianResult, perRound, processTree, rssKb, spawnPinned, startBenchUpstream, startNginx, startSluice, stop, table, threadCpuSeconds, waitForPort } from './lib.js';
 
 const GiB = 1024 * 1024 * 1024;
 const STREAM_BYTES = Number(process.env.BENCH_STREAM_BYTES ?? GiB);
@@ -101,6 +101,10 @@ services:
   const sluiceBig = await startSluice(thousandRoutes(upstream.url));
   // The same with an access log line per request (pino, JSON, to /dev/null): what logging costs.
   const sluiceLogged = await startSluice(yaml, { logLevel: 'info' });
+  // Two workers on the one core the proxy gets: this machine cannot give a second worker a core
+  // of its own (wrk and the upstream need the other), but it shows what a second worker costs
+  // per request and how evenly the kernel spreads connections over the two (SO_REUSEPORT).
+  const sluiceTwo = await startSluice(yaml, { workers: 2 });
   // The architecture's floor: uWS in, the same upstream client out, nothing else.
   const naivePort = await freePort();
   const naive = spawnPinned('1', process.execPath, [join(ROOT, 'bench', 'naive-proxy.js'), String(upstream.port), String(naivePort)], { cwd: ROOT });
@@ -129,8 +133,10 @@ services:
           t('naive uWS + h1 proxy (floor)', `http://127.0.0.1:${naivePort}${sc.path}`, [naive.pid]),
           t('sluice, access log on (info)', sluiceLogged.url + sc.path, [sluiceLogged.child.pid]),
           t('sluice, 1,000 routes', sluiceBig.url + sc.path, [sluiceBig.child.pid]),
+          t('sluice 2 workers, one core', sluiceTwo.url + sc.path, [sluiceTwo.child.pid]),
         );
       }
+      const threadsBefore = threadCpuSeconds(sluiceTwo.child.pid);
       const runs = await measureRounds(targets);
       for (const { name } of targets) {
         const r = medianResult(runs[name]);
@@ -151,6 +157,14 @@ services:
         ratio('sluice access log on / off CPU µs per req', 'sluice, access log on (info)', 'sluice 1 worker', cpu);
         ratio('sluice 1,000 routes / 1 route req/s (target ≥ 0.95)', 'sluice, 1,000 routes', 'sluice 1 worker', rps);
         ratio('sluice 1,000 routes / 1 route CPU µs per req', 'sluice, 1,000 routes', 'sluice 1 worker', cpu);
+        ratio('sluice 2 workers, one core / 1 worker CPU µs per req', 'sluice 2 workers, one core', 'sluice 1 worker', cpu);
+        // The two busiest threads besides the main thread are the workers (the rest is V8's and
+        // libuv's helpers): how evenly did they share the load?
+        const busy = [...threadCpuSeconds(sluiceTwo.child.pid)]
+          .filter(([tid]) => tid !== sluiceTwo.child.pid)
+          .map(([tid, s]) => s - (threadsBefore.get(tid) ?? 0))
+          .sort((a, b) => b - a);
+        if (busy.length >= 2) ratios.push([sc.name, 'sluice 2 workers: CPU of the less / the more busy worker', fmt(busy[1] / busy[0], 2)]);
       }
     }
     memory.push(['sluice 1 worker', 'after the GET and POST rows', mb(rssKb(sluice.child.pid))]);
@@ -179,6 +193,7 @@ services:
     await stop(sluiceUndici.child);
     await stop(sluiceBig.child);
     await stop(sluiceLogged.child);
+    await stop(sluiceTwo.child);
     await stop(naive);
     if (nginx) await stop(nginx.child);
     await stop(upstream.child);
