@@ -1,7 +1,7 @@
 // Reload benchmark: load + validate + compile time and memory for a generated configuration of
 // 10,000 routes and 10,000 consumers (key-auth credentials), and the time from a file write to
-// every worker serving the new snapshot (polling /status), with --workers 2.
-// `node bench/reload.js` (BENCH_ROUTES, BENCH_CONSUMERS to change the sizes).
+// every worker serving the new snapshot (polling /status), with --workers 2 (BENCH_WORKERS=n).
+// `node bench/reload.js` (BENCH_ROUTES, BENCH_CONSUMERS to change the sizes, BENCH_WORKERS the workers).
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { ROOT, fmt, freePort, spawnPinned, stop, table, waitForPort } from './li
 
 const ROUTES = Number(process.env.BENCH_ROUTES ?? 10000);
 const CONSUMERS = Number(process.env.BENCH_CONSUMERS ?? 10000);
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 
 export function generateConfig(routes, consumers, extraRoute = null) {
   const out = ['_format_version: "3.0"', 'services:'];
@@ -64,11 +65,11 @@ export async function run() {
   await pools.closeAll();
   void snapshot;
 
-  // Running gateway, 2 workers: write → every worker on the new hash, and → new route answers.
+  // Running gateway, WORKERS workers: write → every worker on the new hash, and → new route answers.
   const proxyPort = await freePort();
   const adminPort = await freePort();
   const admin = `http://127.0.0.1:${adminPort}`;
-  const gw = spawnPinned(null, process.execPath, [join(ROOT, 'bin', 'sluice.js'), 'start', '-c', file, '--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--log-level', 'warn'], { cwd: ROOT });
+  const gw = spawnPinned(null, process.execPath, [join(ROOT, 'bin', 'sluice.js'), 'start', '-c', file, '--proxy-listen', `127.0.0.1:${proxyPort}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', String(WORKERS), '--log-level', 'warn'], { cwd: ROOT });
   const samples = [];
   try {
     await waitForPort(adminPort, gw, 60000);
@@ -99,7 +100,7 @@ export async function run() {
     await stop(gw);
   }
   const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  console.log(`\n## Reload: ${ROUTES} routes, ${CONSUMERS} consumers (key-auth credentials); 2 workers; median of ${samples.length} rewrites (includes the 100 ms watcher debounce)\n`);
+  console.log(`\n## Reload: ${ROUTES} routes, ${CONSUMERS} consumers (key-auth credentials); ${WORKERS} workers; median of ${samples.length} rewrites (includes the 100 ms watcher debounce)\n`);
   table([
     ['measure', 'value'],
     ['config file size (MB)', fmt(text_size(file), 1)],

@@ -15,7 +15,7 @@ import { PoolRegistry } from '../upstream/pool.js';
 import { PluginStateStore } from '../plugins/chain.js';
 import { PeerRegistry } from '../upstream/balancer.js';
 import { startActiveChecks, type ActiveHealthChecker } from '../upstream/health.js';
-import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
+import { unpackConfig, type FromWorker, type PackedConfig, type ToWorker, type WorkerSettings } from './messages.js';
 import { TlsFiles, certificatesKey } from './tls.js';
 import { setFlagsFromString } from 'node:v8';
 
@@ -36,7 +36,8 @@ setFlagsFromString('--no-allocation-site-pretenuring');
  * remove an SNI name at runtime); the old one stops accepting and keeps serving its open
  * connections until shutdown.
  */
-const { settings, config, shared } = workerData as { settings: WorkerSettings; config: Config; shared: SharedArrayBuffer };
+const { settings, shared, config: packed } = workerData as { settings: WorkerSettings; config: PackedConfig; shared: SharedArrayBuffer };
+const config: Config = unpackConfig(packed);
 const port = parentPort!;
 const send = (m: FromWorker): void => port.postMessage(m);
 
@@ -215,7 +216,7 @@ port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
       try {
-        const next = compile(m.config, { pools, pluginState, shared, peers });
+        const next = compile(unpackConfig(m.config), { pools, pluginState, shared, peers });
         const tlsError = syncTls(next);
         if (tlsError !== null) throw new Error(tlsError);
         snapshot = next;

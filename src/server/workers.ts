@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
-import type { FromWorker, ToWorker, WorkerSettings } from './messages.js';
+import { packConfig, type FromWorker, type PackedConfig, type ToWorker, type WorkerSettings } from './messages.js';
 import { SHARED_MEMORY_BYTES } from '../snapshot/compile.js';
 
 interface Slot {
@@ -28,7 +28,8 @@ const WORKER_LIMITS = { maxYoungGenerationSizeMb: 8 } as const;
  */
 export class WorkerGroup {
   private readonly slots: Slot[] = [];
-  private config: Config;
+  /** The current configuration, serialized once for every worker (a restarted one too). */
+  private packed: PackedConfig;
   private seq = 0;
   private nextId = 1;
   private readonly waiters = new Map<number, (m: FromWorker) => void>();
@@ -45,7 +46,7 @@ export class WorkerGroup {
     /** The worker script (tests substitute one). */
     private readonly script: URL = WORKER_URL,
   ) {
-    this.config = config;
+    this.packed = packConfig(config);
   }
 
   /** Starts every worker; resolves when all listen, rejects if one cannot. */
@@ -55,7 +56,7 @@ export class WorkerGroup {
 
   private spawn(index: number): Promise<void> {
     return new Promise((resolve, reject) => {
-      const worker = new Worker(this.script, { resourceLimits: WORKER_LIMITS, workerData: { settings: { ...this.base, index }, config: this.config, shared: this.shared } });
+      const worker = new Worker(this.script, { resourceLimits: WORKER_LIMITS, workerData: { settings: { ...this.base, index }, config: this.packed, shared: this.shared } });
       const slot: Slot = { index, worker, hash: null, ready: false, exiting: false };
       this.slots[index] = slot;
       worker.on('message', (m: FromWorker) => {
@@ -101,9 +102,9 @@ export class WorkerGroup {
 
   /** Hands a new configuration to every worker (each compiles and swaps). */
   broadcast(config: Config): void {
-    this.config = config;
+    this.packed = packConfig(config);
     const seq = ++this.seq;
-    for (const s of this.slots) s.worker.postMessage({ type: 'config', config, seq } satisfies ToWorker);
+    for (const s of this.slots) s.worker.postMessage({ type: 'config', config: this.packed, seq } satisfies ToWorker);
   }
 
   /** Config hash each worker serves right now (null while starting). */

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { WorkerGroup } from '../../../src/server/workers.js';
+import { packConfig, unpackConfig } from '../../../src/server/messages.js';
+import { loadConfigFile } from '../../../src/config/index.js';
 import type { Config } from '../../../src/config/types.js';
 
 const config = { hash: 'h1' } as unknown as Config;
@@ -27,6 +29,20 @@ describe('WorkerGroup', () => {
     await until(() => group.hashes()[1] === 'h2');
     expect(stats).toHaveLength(2);
     await group.stop(1000);
+  });
+
+  it('hands every worker a new configuration, serialized once into shared memory', async () => {
+    const group = new WorkerGroup(3, base, config, pino({ level: 'silent' }), new URL('../../fixtures/crashy-worker.mjs', import.meta.url));
+    await group.start();
+    group.broadcast({ hash: 'h3' } as unknown as Config);
+    await until(() => group.hashes().every((h) => h === 'h3'));
+    await group.stop(1000);
+    // What a real worker unpacks is the Config the main thread loaded.
+    const loaded = loadConfigFile(new URL('../../../gateway.yaml', import.meta.url).pathname);
+    if (!loaded.ok) throw new Error('gateway.yaml is invalid');
+    const packed = packConfig(loaded.config);
+    expect(packed).toBeInstanceOf(SharedArrayBuffer);
+    expect(unpackConfig(packed)).toEqual(loaded.config);
   });
 
   it('starts workers with the young generation capped at 8 MB (README "Memory")', async () => {
