@@ -17,6 +17,7 @@ import type { JsonPath } from './issues.js';
  *   - a key js-yaml spells differently (`~:` is "" for yaml, "null" for js-yaml; a mapping as
  *     a key);
  *   - a %YAML or %TAG directive (`%YAML 1.1` changes how `yaml` reads scalars);
+ *   - merge keys (`<<`), an empty sequence item, a sequence nested on its parent's line (`- - x`);
  *   - a top level that is not a mapping.
  * The scalar types are YAML 1.2's core schema as `yaml` resolves it: js-yaml's own integers
  * also accept `0b101` and `+0x1f`, which `yaml` leaves as strings.
@@ -53,10 +54,15 @@ const SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({
   ],
 });
 
+const TRICKY_SEQUENCE = /^[ \t]*-(?:[ \t]+-(?:[ \t]|\r?$)|[ \t]*(?:#.*)?\r?$)/m;
+
 /** The document's value and container offsets, or null when load.ts must use `yaml` instead. */
 export function parseFast(text: string): FastDocument | null {
   // A %YAML 1.1 directive makes `yaml` read `yes` as true and 010 as 8; %TAG defines tags.
-  if (text.startsWith('%') || text.includes('\n%')) return null;
+  // Merge keys: js-yaml merges sources `yaml` rejects (a sequence of sequences). An empty
+  // sequence item (`-` alone on its line) or a sequence nested on its parent's line (`- - x`):
+  // js-yaml can attach the next, less indented item to the inner sequence.
+  if (text.startsWith('%') || text.includes('\n%') || text.includes('<<') || TRICKY_SEQUENCE.test(text)) return null;
   const starts = new Map<object, number>();
   const opens: number[] = [];
   let handOver = false;
