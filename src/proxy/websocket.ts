@@ -32,7 +32,7 @@ import type { PluginResponse } from '../plugins/types.js';
 import { WebSocketMetrics } from '../observability/websocket-metrics.js';
 import type { MatchInput } from '../router/types.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
-import type { Peer } from '../upstream/balancer.js';
+import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';

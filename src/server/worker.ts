@@ -13,7 +13,7 @@ import { compile } from '../snapshot/compile.js';
 import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { PluginStateStore } from '../plugins/chain.js';
-import { PeerRegistry } from '../upstream/balancer.js';
+import { PeerRegistry } from '../upstream/peer.js';
 import { startActiveChecks, type ActiveHealthChecker } from '../upstream/health.js';
 import { unpackConfig, type FromWorker, type PackedConfig, type ToWorker, type WorkerSettings } from './messages.js';
 import { TlsFiles, certificatesKey } from './tls.js';

@@ -1,7 +1,8 @@
 import type { Pool } from 'undici';
 import type { Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
-import { ConsistentHash, LeastConnections, PeerRegistry, RoundRobin, type Balancer, type Peer } from '../upstream/balancer.js';
+import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
+import { PeerRegistry, type Peer } from '../upstream/peer.js';
 import { ActiveHealthChecker, PassiveHealth, newHealth } from '../upstream/health.js';
 import type { PoolRegistry } from '../upstream/pool.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';

@@ -1,7 +1,8 @@
 import type { Pool } from 'undici';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
-import type { Balancer, Peer } from '../upstream/balancer.js';
+import type { Balancer } from '../upstream/balancer.js';
+import type { Peer } from '../upstream/peer.js';
 import type { Chain } from '../plugins/chain.js';
 import type { ConsumerIndex } from '../plugins/types.js';
 

@@ -1,54 +1,5 @@
-import type { Pool } from 'undici';
-import type { PassiveHealth, PeerHealth } from './health.js';
+import type { Peer } from './peer.js';
 import { hash32 } from '../util/hash.js';
-
-/** One place traffic can go: a target of an upstream, or a service's own host:port. */
-export interface Peer {
-  host: string;
-  port: number;
-  /** `http://host:port` */
-  origin: string;
-  /** Value of the upstream Host header when the route does not preserve the client's. */
-  hostHeader: string;
-  weight: number;
-  pool: Pool;
-  /** Requests in flight to this peer (least-connections, metrics). */
-  active: number;
-  /** Passive/active health; an unhealthy peer gets no traffic. */
-  healthy: boolean;
-  /** Health counters (src/upstream/health.ts). */
-  health: PeerHealth;
-  /** The upstream's passive health policy, or null when passive checks are off. */
-  passive: PassiveHealth | null;
-}
-
-/**
- * Peers outlive snapshots: the same target (upstream, origin, connect timeout) keeps its Peer,
- * so health and in-flight counts survive a reload (SPEC §6).
- */
-export class PeerRegistry {
-  private readonly peers = new Map<string, Peer>();
-  private used = new Set<string>();
-
-  begin(): void {
-    this.used = new Set();
-  }
-
-  get(key: string, make: () => Peer): Peer {
-    this.used.add(key);
-    let p = this.peers.get(key);
-    if (p === undefined) {
-      p = make();
-      this.peers.set(key, p);
-    }
-    return p;
-  }
-
-  /** After a swap: drop peers the new snapshot does not use. */
-  sweep(): void {
-    for (const k of this.peers.keys()) if (!this.used.has(k)) this.peers.delete(k);
-  }
-}
 
 /** What a balancer may hash on (consistent-hashing); filled by the proxy only when needed. */
 export interface BalanceInput {

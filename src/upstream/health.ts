@@ -1,6 +1,6 @@
 import { undici } from '../lazy.js';
 import type { HealthcheckActive, HealthcheckPassive, Upstream } from '../config/types.js';
-import type { Peer } from './balancer.js';
+import type { PassivePolicy, Peer, PeerHealth } from './peer.js';
 
 /**
  * Target health (SPEC §3 upstreams.healthchecks), Kong's model:
@@ -13,13 +13,6 @@ import type { Peer } from './balancer.js';
  * configured). Counters live on the Peer, which is kept across reloads (PeerRegistry), so a
  * reload does not forget that a target is down.
  */
-export interface PeerHealth {
-  successes: number;
-  httpFailures: number;
-  tcpFailures: number;
-  timeouts: number;
-}
-
 export type Outcome = 'success' | 'http_failure' | 'tcp_failure' | 'timeout';
 
 interface Thresholds {
@@ -59,7 +52,7 @@ function markDown(peer: Peer, h: PeerHealth): void {
 }
 
 /** The passive policy of one upstream, compiled once: status sets instead of arrays. */
-export class PassiveHealth {
+export class PassiveHealth implements PassivePolicy {
   private readonly unhealthyStatuses: ReadonlySet<number>;
   private readonly healthyStatuses: ReadonlySet<number>;
   private readonly thresholds: Thresholds;

@@ -1,0 +1,69 @@
+import type { Pool } from 'undici';
+
+/**
+ * A peer and the health state it carries. The balancer (which peers get traffic) and health (how
+ * outcomes change a peer's state) both depend on this module and never on each other.
+ */
+
+export interface PeerHealth {
+  successes: number;
+  httpFailures: number;
+  tcpFailures: number;
+  timeouts: number;
+}
+
+/** What the proxy reports outcomes to (passive health checks, src/upstream/health.ts). */
+export interface PassivePolicy {
+  readonly enabled: boolean;
+  status(peer: Peer, status: number): void;
+  failure(peer: Peer, outcome: 'tcp_failure' | 'timeout'): void;
+}
+
+/** One place traffic can go: a target of an upstream, or a service's own host:port. */
+export interface Peer {
+  host: string;
+  port: number;
+  /** `http://host:port` */
+  origin: string;
+  /** Value of the upstream Host header when the route does not preserve the client's. */
+  hostHeader: string;
+  weight: number;
+  pool: Pool;
+  /** Requests in flight to this peer (least-connections, metrics). */
+  active: number;
+  /** Passive/active health; an unhealthy peer gets no traffic. */
+  healthy: boolean;
+  /** Health counters (src/upstream/health.ts). */
+  health: PeerHealth;
+  /** The upstream's passive health policy, or null when passive checks are off. */
+  passive: PassivePolicy | null;
+}
+
+/**
+ * Peers outlive snapshots: the same target (upstream, origin, connect timeout) keeps its Peer,
+ * so health and in-flight counts survive a reload (SPEC §6).
+ */
+export class PeerRegistry {
+  private readonly peers = new Map<string, Peer>();
+  private used = new Set<string>();
+
+  begin(): void {
+    this.used = new Set();
+  }
+
+  get(key: string, make: () => Peer): Peer {
+    this.used.add(key);
+    let p = this.peers.get(key);
+    if (p === undefined) {
+      p = make();
+      this.peers.set(key, p);
+    }
+    return p;
+  }
+
+  /** After a swap: drop peers the new snapshot does not use. */
+  sweep(): void {
+    for (const k of this.peers.keys()) if (!this.used.has(k)) this.peers.delete(k);
+  }
+}
+
