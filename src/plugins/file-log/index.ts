@@ -1,8 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
-import { redactedHeaders, serialize, type LogEntry } from '../../observability/log-serializer.js';
-import { checkNoLua } from '../../observability/lua-fields.js';
+import { redactedHeaders, serialize, type LogEntry } from '../log-common/log-serializer.js';
+import { checkNoLua } from '../log-common/lua-fields.js';
 import { pluginDropped } from '../../observability/plugin-metrics.js';
 
 interface Conf {

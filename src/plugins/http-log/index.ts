@@ -2,10 +2,10 @@ import type { Agent } from 'undici';
 import { undici } from '../../lazy.js';
 import type { PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
-import { redactedHeaders, serialize, type LogEntry } from '../../observability/log-serializer.js';
-import { checkNoLua } from '../../observability/lua-fields.js';
-import { BatchQueue, queueOptions, type QueueConfig } from '../../observability/batch-queue.js';
-import { sinkKey } from '../../observability/sink-key.js';
+import { redactedHeaders, serialize, type LogEntry } from '../log-common/log-serializer.js';
+import { checkNoLua } from '../log-common/lua-fields.js';
+import { BatchQueue, queueOptions, type QueueConfig } from '../log-common/batch-queue.js';
+import { sinkKey } from '../log-common/sink-key.js';
 
 interface Conf {
   http_endpoint: string;

@@ -2,9 +2,9 @@ import type { Agent } from 'undici';
 import { undici } from '../../lazy.js';
 import type { PluginContext, PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
-import { BatchQueue, queueOptions, type QueueConfig } from '../../observability/batch-queue.js';
-import { epochNanos, fromUpstream, type RequestLogView } from '../../observability/log-view.js';
-import { sinkKey } from '../../observability/sink-key.js';
+import { BatchQueue, queueOptions, type QueueConfig } from '../log-common/batch-queue.js';
+import { epochNanos, fromUpstream, type RequestLogView } from '../log-common/log-view.js';
+import { sinkKey } from '../log-common/sink-key.js';
 import { extract, inject, newSpanId, newTraceId, type Format } from './trace-context.js';
 
 interface Conf {

@@ -3,7 +3,7 @@ import type { Route } from '../../config/types.js';
 import type { PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { pluginRegistry, upstreamHealth } from '../../observability/plugin-metrics.js';
-import { fromUpstream, requestSize, routeLabel, serviceLabel, type RequestLogView } from '../../observability/log-view.js';
+import { fromUpstream, requestSize, routeLabel, serviceLabel, type RequestLogView } from '../log-common/log-view.js';
 
 interface Conf {
   per_consumer: boolean;

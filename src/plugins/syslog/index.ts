@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import type { PluginDefinition } from '../types.js';
 import { pluginSchema } from '../schema.js';
-import { redactedHeaders, serialize } from '../../observability/log-serializer.js';
-import { checkNoLua } from '../../observability/lua-fields.js';
-import { UdpSink } from '../../observability/net-sinks.js';
-import { sinkKey } from '../../observability/sink-key.js';
+import { redactedHeaders, serialize } from '../log-common/log-serializer.js';
+import { checkNoLua } from '../log-common/lua-fields.js';
+import { UdpSink } from '../log-common/net-sinks.js';
+import { sinkKey } from '../log-common/sink-key.js';
 
 type Severity = 'emerg' | 'alert' | 'crit' | 'err' | 'warning' | 'notice' | 'info' | 'debug';
 

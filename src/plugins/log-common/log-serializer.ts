@@ -1,5 +1,5 @@
-import type { Config, Consumer, Route, Service } from '../config/types.js';
-import type { LogInfo } from '../plugins/types.js';
+import type { Config, Consumer, Route, Service } from '../../config/types.js';
+import type { LogInfo } from '../types.js';
 import { fromUpstream, requestSize, responseHeaders, startedAt, upstreamUri, type RequestLogView } from './log-view.js';
 
 /**

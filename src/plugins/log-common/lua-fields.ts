@@ -1,4 +1,4 @@
-import type { PluginConfigProblem } from '../plugins/types.js';
+import type { PluginConfigProblem } from '../types.js';
 
 /**
  * Kong's logging plugins take `custom_fields_by_lua` (Lua snippets run per request). Sluice runs

@@ -1,5 +1,5 @@
-import type { Route, Service } from '../config/types.js';
-import type { LogInfo, PluginContext } from '../plugins/types.js';
+import type { Route, Service } from '../../config/types.js';
+import type { LogInfo, PluginContext } from '../types.js';
 
 /**
  * What the logging plugins read of a finished request beyond PluginContext and LogInfo. The

@@ -1,4 +1,4 @@
-import { pluginDropped } from './plugin-metrics.js';
+import { pluginDropped } from '../../observability/plugin-metrics.js';
 
 /**
  * Kong's plugin queue (kong/tools/queue) for the logging plugins: entries are pushed from the
