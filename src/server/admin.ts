@@ -6,6 +6,7 @@ import type { Config } from '../config/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { ConfigManager } from './reload.js';
 import type { WorkerGroup } from './workers.js';
+import type { ListenerInfo } from './ports.js';
 
 export interface AdminDeps {
   version: string;
@@ -16,6 +17,8 @@ export interface AdminDeps {
   logger: Logger;
   /** Main-thread metrics (reloads), merged with the workers' on /metrics. */
   registry: client.Registry;
+  /** Every listener of the gateway, for /status. */
+  listeners: () => ListenerInfo[];
 }
 
 function digest(s: string): Buffer {
@@ -151,6 +154,7 @@ export class AdminServer {
     const hashes = workers.hashes();
     return {
       version,
+      listeners: this.deps.listeners(),
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       workers: hashes.map((hash, i) => ({ index: i, config_hash: stats[i]?.hash ?? hash, in_flight: stats[i]?.inFlight ?? null, websockets: stats[i]?.websockets ?? null })),
       connections: stats.reduce((a, s) => a + (s ? s.inFlight + s.websockets : 0), 0),

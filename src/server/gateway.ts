@@ -7,6 +7,7 @@ import { ConfigManager } from './reload.js';
 import type { Settings } from './settings.js';
 import { WorkerGroup } from './workers.js';
 import { assertNativeUws } from './uws.js';
+import { portProblem, type ListenerInfo } from './ports.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,6 +37,17 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     return null;
   }
   for (const w of result.warnings) logger.warn(formatDiagnostic(w));
+
+  // Refuse to share a port with another process (uWS's SO_REUSEPORT would share it silently).
+  const usesTls = result.config.certificates.length > 0;
+  const probes = [portProblem('proxy listener', settings.proxyHost, settings.proxyPort)];
+  if (usesTls) probes.push(portProblem('TLS proxy listener', settings.tlsHost, settings.tlsPort));
+  if (settings.adminHost !== null) probes.push(portProblem('admin listener', settings.adminHost, settings.adminPort));
+  const busy = (await Promise.all(probes)).filter((p): p is string => p !== null);
+  if (busy.length > 0) {
+    for (const b of busy) logger.fatal(b);
+    return null;
+  }
 
   const registry = new client.Registry();
   const workers = new WorkerGroup(
@@ -71,7 +83,7 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
   let admin: AdminServer | null = null;
   let adminPort: number | null = null;
   if (settings.adminHost !== null) {
-    admin = new AdminServer({ version: VERSION, startedAt: Date.now(), manager, workers, token: settings.adminToken, logger, registry });
+    admin = new AdminServer({ version: VERSION, startedAt: Date.now(), manager, workers, token: settings.adminToken, logger, registry, listeners: () => listeners(settings, manager.current.certificates.length > 0, adminPort) });
     try {
       adminPort = await admin.listen(settings.adminHost, settings.adminPort);
     } catch (err) {
@@ -83,7 +95,7 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     }
   }
   logger.info(
-    { proxy: `${settings.proxyHost}:${settings.proxyPort}`, admin: adminPort === null ? 'off' : `${settings.adminHost}:${adminPort}`, workers: settings.workers, config: settings.config, hash: result.config.hash, version: VERSION },
+    { listeners: listeners(settings, usesTls, adminPort), workers: settings.workers, config: settings.config, hash: result.config.hash, version: VERSION },
     'sluice started',
   );
 
@@ -100,4 +112,18 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
     return stopping;
   };
   return { adminPort, manager, workers, stop };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Every listener, for the start-up line and /status. The TLS one runs only while certificates exist. */
+function listeners(settings: Settings, tls: boolean, adminPort: number | null): ListenerInfo[] {
+  const out: ListenerInfo[] = [
+    { name: 'proxy', address: hostPort(settings.proxyHost, settings.proxyPort), active: true },
+    { name: 'proxy_tls', address: hostPort(settings.tlsHost, settings.tlsPort), active: tls },
+  ];
+  if (settings.adminHost !== null && adminPort !== null) out.push({ name: 'admin', address: hostPort(settings.adminHost, adminPort), active: true });
+  return out;
 }

@@ -45,7 +45,9 @@ export function isLoopback(host: string): boolean {
 
 export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv = process.env): Settings {
   const proxy = parseListen(flags['proxy-listen'] ?? env.SLUICE_PROXY_LISTEN ?? '0.0.0.0:8000', 'proxy listener');
-  const tls = parseListen(flags['proxy-listen-tls'] ?? env.SLUICE_PROXY_LISTEN_TLS ?? '0.0.0.0:8443', 'TLS proxy listener');
+  // The TLS listener defaults to the proxy listener's host: a gateway told to listen on loopback
+  // must not open 8443 on every interface.
+  const tls = parseListen(flags['proxy-listen-tls'] ?? env.SLUICE_PROXY_LISTEN_TLS ?? `${proxy.host.includes(':') ? `[${proxy.host}]` : proxy.host}:8443`, 'TLS proxy listener');
   const adminValue = flags['admin-listen'] ?? env.SLUICE_ADMIN_LISTEN ?? '127.0.0.1:8001';
   const admin = adminValue === 'off' ? null : parseListen(adminValue, 'admin listener');
   const adminToken = env.SLUICE_ADMIN_TOKEN || null;
