@@ -7,6 +7,7 @@ import type { Entities, Entity } from './entities.js';
 import { formatPath, type JsonPath } from './issues.js';
 import { pluginScope, type Lookup } from './references.js';
 import { parseServiceUrl } from './validate.js';
+import { serviceTls } from './service-tls.js';
 import { isObj, type Obj } from './walk.js';
 
 export interface NormalizeInput {
@@ -43,7 +44,7 @@ export function normalize(input: NormalizeInput): Config {
 
   const services: Service[] = ents.services.map((e, i) => {
     place(e, 'services', i);
-    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tags: tagsOf(e.obj), pos: posOf(e.path) };
+    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tls: serviceTls(input.root, e), tags: tagsOf(e.obj), pos: posOf(e.path) };
   });
 
   const routes: Route[] = ents.routes.map((e, i) => {

@@ -1,3 +1,4 @@
+import type { ServiceTls } from './service-tls.js';
 /**
  * The normalized configuration: what `gateway.yaml` means once it has been parsed, migrated to
  * format 3.0, had its secrets resolved, been validated against `schemas/` and had every
@@ -36,6 +37,8 @@ export interface Service {
   write_timeout: number;
   retries: number;
   enabled: boolean;
+  /** client_certificate, tls_verify, tls_verify_depth, ca_certificates (resolved). */
+  tls: ServiceTls;
   tags: string[];
   pos: SourcePos;
 }
