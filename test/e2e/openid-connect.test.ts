@@ -25,6 +25,7 @@ beforeAll(async () => {
               issuer: ${issuer}
               client_id: [${GATEWAY_CLIENT.id}]
               client_secret: [${GATEWAY_CLIENT.secret}]
+              display_errors: true
               ${extra}`;
   gw = await startGateway(`
 _format_version: "3.0"
@@ -70,7 +71,8 @@ services:
               session_secret: "an-encryption-secret-for-sessions"
               logout_uri_suffix: /logout
               logout_methods: [POST]
-              logout_redirect_uri: /bye`)}
+              logout_redirect_uri: /bye
+              preserve_query_args: true`)}
 consumers:
   - username: ${MACHINE_CLIENT.id}
   - username: alice
@@ -96,7 +98,7 @@ describe('openid-connect', () => {
   it('401 with a Bearer challenge without a token', async () => {
     const r = await get('/bearer');
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1"');
   });
 
   it('bearer: a JWT access token from the provider passes; consumer by claim, claims to upstream headers; discovery and JWKS fetched once', async () => {
@@ -122,14 +124,14 @@ describe('openid-connect', () => {
     const token = await idp.sign({ iss: idp.issuer, sub: MACHINE_CLIENT.id, aud: 'https://other.test', scope: 'read', exp: now() + 300 });
     const r = await get('/bearer', { authorization: `Bearer ${token}` });
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token audience is not accepted"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token audience is not accepted"');
   });
 
   it('bearer: missing scope → 403 insufficient_scope; scopes_required is OR of AND-sets; scp is accepted', async () => {
     const { access_token } = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read' });
     const r = await get('/write', { authorization: `Bearer ${access_token}` });
     expect(r.status).toBe(403);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="insufficient_scope", error_description="The access token does not have the required scopes", scope="read write admin"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="insufficient_scope", error_description="The access token does not have the required scopes", scope="read write admin"');
     const both = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read write' });
     expect((await get('/write', { authorization: `Bearer ${both.access_token}` })).status).toBe(200);
     const admin = await idp.sign({ iss: idp.issuer, sub: 'x', scp: ['admin'], exp: now() + 300 });
@@ -140,7 +142,7 @@ describe('openid-connect', () => {
     const token = await idp.sign({ iss: idp.issuer, sub: 'x', exp: now() - 60 });
     const strict = await get('/write', { authorization: `Bearer ${token}` });
     expect(strict.status).toBe(401);
-    expect(strict.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token expired"');
+    expect(strict.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token expired"');
     expect((await get('/leeway', { authorization: `Bearer ${token}` })).status).toBe(200);
     const notYet = await idp.sign({ iss: idp.issuer, sub: 'x', nbf: now() + 60, exp: now() + 600 });
     expect((await get('/leeway', { authorization: `Bearer ${notYet}` })).status).toBe(200);
@@ -215,7 +217,7 @@ describe('openid-connect', () => {
     expect((await get('/introspect', { authorization: `Bearer ${noRead.access_token}` })).status).toBe(403);
     const inactive = await get('/introspect', { authorization: 'Bearer opaque-garbage' });
     expect(inactive.status).toBe(401);
-    expect(inactive.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token is not active"');
+    expect(inactive.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token is not active"');
     await get('/introspect', { authorization: 'Bearer opaque-garbage' });
     expect(idp.hits.get('/token/introspection')).toBe(before + 3);
   });
