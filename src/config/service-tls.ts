@@ -44,6 +44,14 @@ export function checkServiceTls(root: Obj, ents: Entities): Issue[] {
       }
     });
   }
+  for (const u of ents.upstreams) {
+    const cc = u.obj.client_certificate;
+    const id = idOf(cc);
+    if (cc !== undefined && cc !== null && (id === undefined || !certs.has(id))) {
+      const path = [...u.path, 'client_certificate'];
+      issues.push(err(path, `${formatPath(path)} refers to unknown certificate "${id ?? JSON.stringify(cc)}" (a certificates entry with that id)`));
+    }
+  }
   for (const s of ents.services) {
     const cc = s.obj.client_certificate;
     if (cc !== undefined && cc !== null) {
@@ -60,6 +68,11 @@ export function checkServiceTls(root: Obj, ents: Entities): Issue[] {
     }
   }
   return issues;
+}
+
+/** An upstream's client_certificate reference (its id), or null. */
+export function upstreamClientCertificate(ref: unknown): string | null {
+  return idOf(ref) ?? null;
 }
 
 /** The resolved TLS settings of one service entity (references were checked). */

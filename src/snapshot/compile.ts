@@ -29,12 +29,13 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const origin = `${scheme}://${h}:${port}`;
   const pool = ctx.pools.get(origin, connectTimeout, tls);
+  const hostHeader = upstream?.host_header ?? (port === defaultPort(scheme) ? h : `${h}:${port}`);
   // Services with different TLS settings reach the same target through different pools: different peers.
   const peer = peers.get(`${upstream?.name ?? ''}|${origin}|${connectTimeout}${scheme === 'https' ? '|' + tls.key : ''}`, () => ({
     host,
     port,
     origin,
-    hostHeader: port === defaultPort(scheme) ? h : `${h}:${port}`,
+    hostHeader,
     weight,
     pool,
     active: 0,
@@ -45,6 +46,7 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
   // This snapshot's settings (the previous snapshot's requests finish with the same peer).
   peer.weight = weight;
   peer.pool = pool;
+  peer.hostHeader = hostHeader;
   const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
   peer.passive = passive !== null && passive.enabled ? passive : null;
   if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
@@ -65,7 +67,7 @@ function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
 function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext, peers: PeerRegistry, certificates: readonly Certificate[]): ServiceRuntime {
   const scheme: 'http' | 'https' = service.protocol === 'https' || service.protocol === 'wss' ? 'https' : 'http';
   const upstream = upstreams.get(service.host) ?? null;
-  const tls = scheme === 'https' ? upstreamTls(service, certificates) : DEFAULT_TLS;
+  const tls = scheme === 'https' ? upstreamTls(service, certificates, upstream?.client_certificate ?? null) : DEFAULT_TLS;
   let balancer: Balancer;
   if (upstream !== null) {
     balancer = makeBalancer(upstream, upstream.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.connect_timeout, upstream, ctx, peers, tls)));

@@ -34,8 +34,11 @@ function chainDepth(cert: PeerCertificate): number {
   return depth;
 }
 
-/** The TLS settings of `service`; `certificates` resolves its client_certificate reference. */
-export function upstreamTls(service: Service, certificates: readonly Certificate[]): UpstreamTls {
+/**
+ * The TLS settings of `service`; `certificates` resolves its client_certificate reference (or,
+ * when it names none, the upstream entity's: Kong's `upstreams[].client_certificate`).
+ */
+export function upstreamTls(service: Service, certificates: readonly Certificate[], upstreamCertificate: string | null = null): UpstreamTls {
   const t = service.tls;
   const verify = t.verify ?? true;
   const options: ConnectionOptions = { rejectUnauthorized: verify };
@@ -54,8 +57,9 @@ export function upstreamTls(service: Service, certificates: readonly Certificate
     };
     key.push('depth=' + max);
   }
-  if (t.client_certificate !== null) {
-    const c = certificates.find((x) => x.id === t.client_certificate);
+  const certId = t.client_certificate ?? upstreamCertificate;
+  if (certId !== null) {
+    const c = certificates.find((x) => x.id === certId);
     if (c !== undefined) {
       options.cert = c.cert;
       options.key = c.key;
