@@ -183,7 +183,7 @@ export function resolveConf(raw: Raw): Conf {
     domains: list(raw.domains),
     max_age: numOrNull(raw.max_age),
     consumer_claim: list(raw.consumer_claim).length > 0 ? list(raw.consumer_claim) : null,
-    consumer_by: listOr(raw.consumer_by, ['username', 'custom_id']) as Conf['consumer_by'],
+    consumer_by: listOr(raw.consumer_by, ['custom_id', 'username']) as Conf['consumer_by'],
     consumer_optional: bool(raw.consumer_optional, false),
     by_username_ignore_case: bool(raw.by_username_ignore_case, false),
     credential_claim: listOr(raw.credential_claim, ['sub']),
