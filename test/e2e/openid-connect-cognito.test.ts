@@ -36,6 +36,7 @@ async function startCognito(port: number): Promise<void> {
       { client_id: READER.id, client_secret: READER.secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', scope: 'kongresource/scope1 kongresource/scope2' },
     ],
     jwks: { keys: [key] },
+    ttl: { ClientCredentials: 3600 },
     scopes: ['openid', 'kongresource/scope1', 'kongresource/scope2'],
     features: {
       devInteractions: { enabled: false },
@@ -210,7 +211,9 @@ describe('openid-connect: authorization from claims', () => {
   });
 
   it('authenticated_groups_claim feeds acl (no consumer needed)', async () => {
-    expect((await get('/acl-groups', basic(APP.id, APP.secret))).status).toBe(200);
+    const ok = await get('/acl-groups', basic(APP.id, APP.secret));
+    expect(ok.status).toBe(200);
+    expect(ok.json.headers['x-authenticated-groups']).toBe('admins, ops');
     const r = await get('/acl-groups', basic(READER.id, READER.secret));
     expect(r.status).toBe(403);
     expect(r.json.message).toBe('You cannot consume this service');

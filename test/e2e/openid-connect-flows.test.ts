@@ -1,8 +1,12 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type KeyLike } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
+import { startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 /**
@@ -18,6 +22,9 @@ type Json = any;
 const CLIENT = { id: 'gateway', secret: 'gateway-secret' };
 let issuer: string;
 let idp: http.Server;
+/** The same IdP over TLS with a self-signed certificate (ssl_verify). */
+let tlsIssuer: string;
+let tlsIdp: https.Server;
 let key: KeyLike;
 let strangerKey: KeyLike;
 let up: Upstream;
@@ -34,7 +41,8 @@ async function startIdp(): Promise<void> {
   key = pair.privateKey;
   strangerKey = (await generateKeyPair('RS256')).privateKey;
   const jwk = { ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
-  idp = http.createServer((req, res) => {
+  const handler = (me: () => string) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const issuer = me();
     const send = (status: number, body: unknown) => {
       const text = JSON.stringify(body);
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
@@ -74,9 +82,15 @@ async function startIdp(): Promise<void> {
         send(404, {});
       })();
     });
-  });
+  };
+  idp = http.createServer(handler(() => issuer));
   await new Promise<void>((r) => idp.listen(0, '127.0.0.1', r));
   issuer = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  const dir = tempDir('sluice-oidc-tls-');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '2', '-subj', '/CN=idp', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  tlsIdp = https.createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, handler(() => tlsIssuer));
+  await new Promise<void>((r) => tlsIdp.listen(0, '127.0.0.1', r));
+  tlsIssuer = `https://127.0.0.1:${(tlsIdp.address() as AddressInfo).port}`;
 }
 
 beforeAll(async () => {
@@ -135,7 +149,10 @@ services:
       auth_methods: [bearer]
       scopes_required: [admin]
       unauthorized_redirect_uri: [https://login.example.com/]
-      forbidden_redirect_uri: [https://example.com/forbidden]`)}
+      forbidden_redirect_uri: [https://example.com/forbidden]`)}${route('ssl-verify', `
+      auth_methods: [bearer]`).replace(issuer, tlsIssuer)}${route('ssl-noverify', `
+      auth_methods: [bearer]
+      ssl_verify: false`).replace(issuer, tlsIssuer)}
 `);
 });
 
@@ -144,6 +161,8 @@ afterAll(async () => {
   await up?.close();
   idp?.closeAllConnections();
   await new Promise((r) => idp?.close(r));
+  tlsIdp?.closeAllConnections();
+  await new Promise((r) => tlsIdp?.close(r));
 });
 
 async function call(path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
@@ -227,5 +246,11 @@ describe('openid-connect flows', () => {
     const f = await call('/redirects', { headers: { authorization: `Bearer ${await sign({ sub: 'eve', scope: 'read' })}` } });
     expect(f.status).toBe(302);
     expect(f.headers.get('location')).toBe('https://example.com/forbidden');
+  });
+
+  it('ssl_verify: an IdP with a self-signed certificate is refused by default (502), reached with ssl_verify: false', async () => {
+    const t = await new SignJWT({ iss: tlsIssuer, sub: 'tls', iat: now(), exp: now() + 300 }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).sign(key);
+    expect((await call('/ssl-verify', { headers: { authorization: `Bearer ${t}` } })).status).toBe(502);
+    expect((await call('/ssl-noverify', { headers: { authorization: `Bearer ${t}` } })).status).toBe(200);
   });
 });
