@@ -73,6 +73,12 @@ services:
               logout_methods: [POST]
               logout_redirect_uri: /bye
               preserve_query_args: true`)}
+      - name: idle
+        paths: [/idle]
+        plugins:${oidc(`auth_methods: [authorization_code, session]
+              scopes: [openid]
+              session_secret: "an-encryption-secret-for-sessions"
+              session_idling_timeout: 1`)}
 consumers:
   - username: ${MACHINE_CLIENT.id}
   - username: alice
@@ -92,7 +98,7 @@ describe('openid-connect', () => {
     const r = await get('/bearer', { authorization: 'Bearer a.b.c' });
     expect(r.status).toBe(502);
     expect(await r.json()).toMatchObject({ message: 'The identity provider could not be reached' });
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key: await newKey('key-1') });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key: await newKey('key-1') });
   });
 
   it('401 with a Bearer challenge without a token', async () => {
@@ -177,7 +183,7 @@ describe('openid-connect', () => {
 
   it('JWKS rotation: the provider restarts with a new key; its tokens verify after a refresh on the unknown kid', async () => {
     await idp.close();
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key: await newKey('key-2') });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key: await newKey('key-2') });
     const { access_token } = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read' });
     expect(JSON.parse(Buffer.from(access_token.split('.')[0]!, 'base64url').toString()).kid).toBe('key-2');
     const r = await get('/rotate', { authorization: `Bearer ${access_token}` });
@@ -270,7 +276,7 @@ describe('openid-connect', () => {
   it('session: an expired access token is refreshed with the refresh token (new session cookie)', async () => {
     const key = idp.privateJwk;
     await idp.close();
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key, accessTokenTTL: 1 });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key, accessTokenTTL: 1 });
     const browser = new Browser();
     const { res } = await browser.follow(`${gw.url}/app/page`);
     expect(res.status).toBe(200);
@@ -286,6 +292,19 @@ describe('openid-connect', () => {
     expect(seen.headers.authorization).not.toBe(first.headers.authorization);
     expect(seen.headers['x-consumer-username']).toBe('alice');
     expect(browser.jar.get(gw.url)!.get('session')).not.toBe(s1);
+  });
+
+  it('session_idling_timeout: a session unused for longer is over (back to the IdP); used in time, it lives on', async () => {
+    const browser = new Browser();
+    const { res } = await browser.follow(`${gw.url}/idle/page`);
+    expect(res.status).toBe(200);
+    // Used within the idle time: still a session.
+    expect((await browser.request(`${gw.url}/idle/page`)).status).toBe(200);
+    // Idle for longer than 1 s (timestamps have 1 s granularity: wait 2.1 s): the session is over.
+    await new Promise((r) => setTimeout(r, 2100));
+    const after = await browser.request(`${gw.url}/idle/page`);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toContain(`${idp.issuer}/auth`);
   });
 
   it('never logs a token, secret or cookie value', () => {

@@ -19,6 +19,9 @@ export interface Session {
   la?: number;
 }
 
+/** Seconds, to the millisecond (idle and rolling timeouts may be short). */
+const stamp = (): number => Math.round(Date.now()) / 1000;
+
 /** Token endpoint answer → session (verifies the id token when there is one). */
 export async function sessionFrom(core: Core, json: Record<string, unknown>, nonce: string | undefined, previous: Session | null): Promise<Session> {
   const c = core.conf;
@@ -38,8 +41,8 @@ export async function sessionFrom(core: Core, json: Record<string, unknown>, non
     if (typeof a.exp === 'number') exp = a.exp;
   }
   const rt = typeof json.refresh_token === 'string' ? json.refresh_token : previous?.rt;
-  const now = Math.floor(Date.now() / 1000);
-  return { at, rt, it, exp, c: claims, iat: previous?.iat ?? now, ra: now, la: now };
+  const now = stamp();
+  return { at, rt, it, exp, c: claims, iat: previous?.iat ?? Math.floor(now), ra: now, la: now };
 }
 
 /** Sets the session cookie (Max-Age: what is left of the absolute timeout, or of the tokens). */
@@ -76,7 +79,7 @@ export async function fromSession(core: Core, req: PluginContext, sealed: string
     const spans = [c.session_rolling_timeout, c.session_idling_timeout].filter((t) => t > 0);
     const slice = spans.length > 0 ? Math.min(60, Math.min(...spans) / 4) : Infinity;
     if (now - usedAt >= slice) {
-      s = { ...s, ra: Math.floor(now), la: Math.floor(now) };
+      s = { ...s, ra: stamp(), la: stamp() };
       setSession(core, req, s);
     }
   }
