@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import WebSocket, { WebSocketServer } from 'ws';
 import { startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
 import { loadConfigString } from '../../src/config/index.js';
 
@@ -53,6 +54,8 @@ async function httpsUpstream(opts: https.ServerOptions): Promise<{ server: https
 
 let mtls: { server: https.Server; port: number };
 let selfSigned: { server: https.Server; port: number };
+/** A wss upstream that demands a client certificate and echoes messages. */
+let wssUp: { server: https.Server; port: number };
 
 const ind = (pem: string, n: number) => pem.trim().split('\n').join('\n' + ' '.repeat(n));
 
@@ -60,7 +63,7 @@ function yaml(): string {
   const svc = (name: string, port: number, extra: string) => `  - name: ${name}\n    url: https://127.0.0.1:${port}\n${extra}    routes:\n      - paths: [/${name}]\n`;
   return `_format_version: "3.0"
 services:
-${svc('mtls-none', mtls.port, `    ca_certificates: [${ids.serverCa}]\n`)}${svc('mtls-ok', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: {id: ${ids.client}}\n`)}${svc('mtls-stranger', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.stranger}\n`)}${svc('mtls-depth0', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.client}\n    tls_verify_depth: 0\n`)}${svc('mtls-depth1', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.client}\n    tls_verify_depth: 1\n`)}${svc('mtls-system-cas', mtls.port, `    client_certificate: ${ids.client}\n`)}${svc('self-default', selfSigned.port, '')}${svc('self-verify', selfSigned.port, '    tls_verify: true\n')}${svc('self-wrong-ca', selfSigned.port, `    tls_verify: true\n    ca_certificates: [${ids.otherCa}]\n`)}${svc('self-ca', selfSigned.port, `    tls_verify: true\n    ca_certificates: [${ids.selfCa}]\n`)}${svc('self-noverify', selfSigned.port, '    tls_verify: false\n')}certificates:
+${svc('mtls-none', mtls.port, `    ca_certificates: [${ids.serverCa}]\n`)}${svc('mtls-ok', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: {id: ${ids.client}}\n`)}${svc('mtls-stranger', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.stranger}\n`)}${svc('mtls-depth0', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.client}\n    tls_verify_depth: 0\n`)}${svc('mtls-depth1', mtls.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.client}\n    tls_verify_depth: 1\n`)}${svc('mtls-system-cas', mtls.port, `    client_certificate: ${ids.client}\n`)}${svc('self-default', selfSigned.port, '')}${svc('self-verify', selfSigned.port, '    tls_verify: true\n')}${svc('self-wrong-ca', selfSigned.port, `    tls_verify: true\n    ca_certificates: [${ids.otherCa}]\n`)}${svc('self-ca', selfSigned.port, `    tls_verify: true\n    ca_certificates: [${ids.selfCa}]\n`)}${svc('self-noverify', selfSigned.port, '    tls_verify: false\n')}${svc('wss-ok', wssUp.port, `    ca_certificates: [${ids.serverCa}]\n    client_certificate: ${ids.client}\n`).replace('https://', 'wss://')}${svc('wss-none', wssUp.port, `    ca_certificates: [${ids.serverCa}]\n`).replace('https://', 'wss://')}certificates:
   - id: ${ids.client}
     cert: |
       ${ind(read('client.crt'), 6)}
@@ -87,10 +90,15 @@ ca_certificates:
 beforeAll(async () => {
   mtls = await httpsUpstream({ key: read('server.key'), cert: read('server.crt'), requestCert: true, rejectUnauthorized: true, ca: read('client-ca.crt') });
   selfSigned = await httpsUpstream({ key: read('selfip.key'), cert: read('selfip.crt') });
+  wssUp = await httpsUpstream({ key: read('server.key'), cert: read('server.crt'), requestCert: true, rejectUnauthorized: true, ca: read('client-ca.crt') });
+  const echo = new WebSocketServer({ server: wssUp.server });
+  echo.on('connection', (ws) => ws.on('message', (m, binary) => ws.send(m, { binary })));
 });
 afterAll(async () => {
   mtls?.server.close();
   selfSigned?.server.close();
+  wssUp?.server.closeAllConnections();
+  wssUp?.server.close();
 });
 
 describe.each(['h1', 'undici'])('upstream TLS with the %s client', (client) => {
@@ -129,6 +137,32 @@ describe.each(['h1', 'undici'])('upstream TLS with the %s client', (client) => {
     expect((await get('/self-wrong-ca')).status).toBe(502);
     expect((await get('/self-ca')).status).toBe(200);
     expect((await get('/self-noverify')).status).toBe(200);
+  });
+});
+
+describe('upstream TLS for WebSocket upstreams', () => {
+  let gw: GatewayProcess;
+  beforeAll(async () => {
+    gw = await startGateway(yaml());
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+  const talk = (path: string) =>
+    new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${gw.proxyPort}${path}`);
+      ws.on('open', () => ws.send('hello'));
+      ws.on('message', (m) => {
+        resolve(`echo:${String(m)}`);
+        ws.close();
+      });
+      ws.on('unexpected-response', (_req, res) => resolve(`status:${res.statusCode}`));
+      ws.on('error', () => resolve('error'));
+    });
+
+  it('a wss upstream that demands a client certificate: the service\'s is presented; without one the handshake fails', async () => {
+    expect(await talk('/wss-ok')).toBe('echo:hello');
+    expect(await talk('/wss-none')).toBe('status:502');
   });
 });
 
