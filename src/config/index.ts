@@ -6,6 +6,8 @@ import { parseYaml } from './load.js';
 import { migrate } from './migrate.js';
 import { normalize } from './normalize.js';
 import { checkReferences, Lookup } from './references.js';
+import { checkRefusedFields } from './refused.js';
+import { checkServiceTls } from './service-tls.js';
 import { resolveSecrets } from './secrets.js';
 import type { Config, Diagnostic, LoadResult } from './types.js';
 import { validateDocument } from './validate.js';
@@ -54,6 +56,8 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
   const ents = collectEntities(root);
   const lookup = new Lookup(ents);
   issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
+  issues.push(...notUnder(root, issues, checkServiceTls(root, ents)));
+  issues.push(...notUnder(root, issues, checkRefusedFields(ents)));
 
   // Exact positions for what is reported: parse again with `yaml` (a valid file never does).
   if (issues.length > 0 && !doc.exact) return loadConfigString(text, file, { ...opts, exact: true });

@@ -7,6 +7,7 @@ import type { Entities, Entity } from './entities.js';
 import { formatPath, type JsonPath } from './issues.js';
 import { pluginScope, type Lookup } from './references.js';
 import { parseServiceUrl } from './validate.js';
+import { serviceTls, upstreamClientCertificate } from './service-tls.js';
 import { isObj, type Obj } from './walk.js';
 
 export interface NormalizeInput {
@@ -43,7 +44,7 @@ export function normalize(input: NormalizeInput): Config {
 
   const services: Service[] = ents.services.map((e, i) => {
     place(e, 'services', i);
-    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tags: tagsOf(e.obj), pos: posOf(e.path) };
+    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tls: serviceTls(input.root, e), tags: tagsOf(e.obj), pos: posOf(e.path) };
   });
 
   const routes: Route[] = ents.routes.map((e, i) => {
@@ -123,8 +124,11 @@ export function normalize(input: NormalizeInput): Config {
     return {
       id: e.id, name: String(o.name), algorithm: (s(o.algorithm) ?? 'round-robin') as Upstream['algorithm'],
       hash_on: (s(o.hash_on) ?? 'none') as Upstream['hash_on'], hash_fallback: (s(o.hash_fallback) ?? 'none') as Upstream['hash_fallback'],
-      hash_on_header: s(o.hash_on_header)?.toLowerCase() ?? null, hash_on_cookie: s(o.hash_on_cookie), hash_on_cookie_path: s(o.hash_on_cookie_path) ?? '/',
-      slots: n(o.slots, 10000), healthchecks: healthchecks(o.healthchecks), targets: [], tags: tagsOf(o), pos: posOf(e.path),
+      // Only one of hash_on / hash_fallback can be `header`: its header name is the one to read.
+      hash_on_header: (o.hash_on !== 'header' && o.hash_fallback === 'header' ? s(o.hash_fallback_header) : s(o.hash_on_header))?.toLowerCase() ?? null,
+      hash_on_cookie: s(o.hash_on_cookie), hash_on_cookie_path: s(o.hash_on_cookie_path) ?? '/',
+      slots: n(o.slots, 10000), host_header: s(o.host_header), client_certificate: upstreamClientCertificate(o.client_certificate),
+      healthchecks: healthchecks(o.healthchecks), targets: [], tags: tagsOf(o), pos: posOf(e.path),
     };
   });
   const upstreamById = new Map(upstreams.map((u) => [u.id, u]));
@@ -222,6 +226,8 @@ function healthchecks(v: unknown): Upstream['healthchecks'] {
   return {
     active: {
       type: type(a.type), http_path: s(a.http_path) ?? '/', timeout: n(a.timeout, 1), concurrency: n(a.concurrency, 10),
+      https_verify_certificate: b(a.https_verify_certificate, true), https_sni: s(a.https_sni),
+      headers: isObj(a.headers) ? Object.fromEntries(Object.entries(a.headers).map(([k, v]) => [k.toLowerCase(), strs(v)])) : {},
       healthy: { interval: n(ah.interval, 0), successes: n(ah.successes, 0), http_statuses: nums(ah.http_statuses, [200, 302]) },
       unhealthy: { interval: n(au.interval, 0), http_failures: n(au.http_failures, 0), tcp_failures: n(au.tcp_failures, 0), timeouts: n(au.timeouts, 0), http_statuses: nums(au.http_statuses, [429, 404, 500, 501, 502, 503, 504, 505]) },
     },

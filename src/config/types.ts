@@ -1,3 +1,4 @@
+import type { ServiceTls } from './service-tls.js';
 /**
  * The normalized configuration: what `gateway.yaml` means once it has been parsed, migrated to
  * format 3.0, had its secrets resolved, been validated against `schemas/` and had every
@@ -36,6 +37,8 @@ export interface Service {
   write_timeout: number;
   retries: number;
   enabled: boolean;
+  /** client_certificate, tls_verify, tls_verify_depth, ca_certificates (resolved). */
+  tls: ServiceTls;
   tags: string[];
   pos: SourcePos;
 }
@@ -147,6 +150,11 @@ export interface HealthcheckActive {
   http_path: string;
   timeout: number;
   concurrency: number;
+  /** type https: verify the target's certificate, and the SNI sent (null: none). */
+  https_verify_certificate: boolean;
+  https_sni: string | null;
+  /** Headers of the probe request (name → values). */
+  headers: Record<string, string[]>;
   healthy: { interval: number; successes: number; http_statuses: number[] };
   unhealthy: { interval: number; http_failures: number; tcp_failures: number; timeouts: number; http_statuses: number[] };
 }
@@ -167,6 +175,10 @@ export interface Upstream {
   hash_on_cookie: string | null;
   hash_on_cookie_path: string;
   slots: number;
+  /** Host header sent to the targets instead of the target's host (Kong's host_header), or null. */
+  host_header: string | null;
+  /** Id of the `certificates` entry presented to the targets when the service names none, or null. */
+  client_certificate: string | null;
   healthchecks: { active: HealthcheckActive; passive: HealthcheckPassive; threshold: number };
   targets: Target[];
   tags: string[];

@@ -107,6 +107,11 @@ export interface PluginContext {
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
   hideConsumerGroups?: boolean;
   /**
+   * Groups an authentication plugin established without (or besides) a consumer, Kong's
+   * "authenticated groups" (openid-connect's authenticated_groups_claim): acl checks them.
+   */
+  authenticatedGroups?: readonly string[] | null;
+  /**
    * The whole request body, read before the access phase, when a plugin of the route's chain
    * asked for it (`PluginHandlers.bufferRequestBody`); empty when the request has none. Null on
    * routes whose chain does not buffer: their bodies stream and no plugin sees them.

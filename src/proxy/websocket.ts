@@ -374,7 +374,7 @@ export class WsConnection extends PluginRequest implements PhaseHost {
         autoPong: false,
         maxPayload: this.options.maxPayload,
         handshakeTimeout: service.readTimeout,
-        createConnection: ((opts: net.NetConnectOpts & tls.ConnectionOptions) => this.dial(opts, secure, connectTimeout)) as unknown as typeof net.createConnection,
+        createConnection: ((opts: net.NetConnectOpts & tls.ConnectionOptions) => this.dial(secure ? { ...opts, ...service.tls.options } : opts, secure, connectTimeout)) as unknown as typeof net.createConnection,
       });
     } catch (err) {
       peer.active--;

@@ -1,10 +1,11 @@
 import type { Pool } from 'undici';
-import type { Config, Service, Upstream } from '../config/types.js';
+import type { Certificate, Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
 import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
 import { PeerRegistry, type Peer } from '../upstream/peer.js';
 import { ActiveHealthChecker, PassiveHealth, newHealth } from '../upstream/health.js';
 import type { PoolRegistry } from '../upstream/pool.js';
+import { DEFAULT_TLS, upstreamTls, type UpstreamTls } from '../upstream/tls.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
 import { compileChains, consumerIndex, PluginStateStore } from '../plugins/chain.js';
 
@@ -17,8 +18,6 @@ export interface CompileContext {
   pluginState?: PluginStateStore;
   /** Node-wide shared memory from the main thread (a private one when omitted, e.g. for the CLI). */
   shared?: SharedArrayBuffer;
-  /** Upstream TLS certificate verification (on by default). */
-  tlsVerify?: boolean;
   /** Peers carried across snapshots (health, in-flight counts); a fresh one when omitted. */
   peers?: PeerRegistry;
 }
@@ -27,15 +26,17 @@ function defaultPort(scheme: string): number {
   return scheme === 'https' ? 443 : 80;
 }
 
-function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: number, connectTimeout: number, upstream: Upstream | null, ctx: CompileContext, peers: PeerRegistry): Peer {
+function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: number, connectTimeout: number, upstream: Upstream | null, ctx: CompileContext, peers: PeerRegistry, tls: UpstreamTls): Peer {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const origin = `${scheme}://${h}:${port}`;
-  const pool = ctx.pools.get(origin, connectTimeout, ctx.tlsVerify ?? true);
-  const peer = peers.get(`${upstream?.name ?? ''}|${origin}|${connectTimeout}`, () => ({
+  const pool = ctx.pools.get(origin, connectTimeout, tls);
+  const hostHeader = upstream?.host_header ?? (port === defaultPort(scheme) ? h : `${h}:${port}`);
+  // Services with different TLS settings reach the same target through different pools: different peers.
+  const peer = peers.get(`${upstream?.name ?? ''}|${origin}|${connectTimeout}${scheme === 'https' ? '|' + tls.key : ''}`, () => ({
     host,
     port,
     origin,
-    hostHeader: port === defaultPort(scheme) ? h : `${h}:${port}`,
+    hostHeader,
     weight,
     pool,
     active: 0,
@@ -46,6 +47,7 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
   // This snapshot's settings (the previous snapshot's requests finish with the same peer).
   peer.weight = weight;
   peer.pool = pool;
+  peer.hostHeader = hostHeader;
   const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
   peer.passive = passive !== null && passive.enabled ? passive : null;
   if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
@@ -63,16 +65,17 @@ function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
   }
 }
 
-function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext, peers: PeerRegistry): ServiceRuntime {
+function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext, peers: PeerRegistry, certificates: readonly Certificate[]): ServiceRuntime {
   const scheme: 'http' | 'https' = service.protocol === 'https' || service.protocol === 'wss' ? 'https' : 'http';
   const upstream = upstreams.get(service.host) ?? null;
+  const tls = scheme === 'https' ? upstreamTls(service, certificates, upstream?.client_certificate ?? null) : DEFAULT_TLS;
   let balancer: Balancer;
   if (upstream !== null) {
-    balancer = makeBalancer(upstream, upstream.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.connect_timeout, upstream, ctx, peers)));
+    balancer = makeBalancer(upstream, upstream.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.connect_timeout, upstream, ctx, peers, tls)));
   } else {
-    balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, null, ctx, peers)]);
+    balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, null, ctx, peers, tls)]);
   }
-  return { service, upstream, balancer, scheme, readTimeout: service.read_timeout, retries: service.retries };
+  return { service, upstream, balancer, scheme, tls, readTimeout: service.read_timeout, retries: service.retries };
 }
 
 /**
@@ -88,7 +91,7 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   peers.begin();
   for (const s of config.services) {
     serviceById.set(s.id, s);
-    if (s.enabled) services.set(s.id, compileService(s, upstreams, ctx, peers));
+    if (s.enabled) services.set(s.id, compileService(s, upstreams, ctx, peers, config.certificates));
   }
   const routes = config.routes.filter((r) => r.service === null || serviceById.get(r.service)?.enabled !== false);
   const router = createRouter(routes, serviceById);

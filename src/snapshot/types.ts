@@ -1,3 +1,4 @@
+import type { UpstreamTls } from '../upstream/tls.js';
 import type { Pool } from 'undici';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
@@ -14,6 +15,8 @@ export interface ServiceRuntime {
   balancer: Balancer;
   /** `http` or `https` towards the upstream (ws/wss services map to http/https for plain requests). */
   scheme: 'http' | 'https';
+  /** Upstream TLS options (client certificate, verification) of https/wss services. */
+  tls: UpstreamTls;
   readTimeout: number;
   retries: number;
 }

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import { undici } from '../lazy.js';
 import type { HealthcheckActive, HealthcheckPassive, Upstream } from '../config/types.js';
 import type { PassivePolicy, Peer, PeerHealth } from './peer.js';
@@ -94,6 +95,18 @@ export class ActiveHealthChecker {
     this.thresholds = { successes: conf.healthy.successes, http_failures: conf.unhealthy.http_failures, tcp_failures: conf.unhealthy.tcp_failures, timeouts: conf.unhealthy.timeouts };
   }
 
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  private dispatcher: Dispatcher | undefined;
+
+  /** https probes: https_verify_certificate and https_sni (the default agent for plain http and the defaults). */
+  private agent(): Dispatcher | undefined {
+    const c = this.conf;
+    if (c.type !== 'https' || (c.https_verify_certificate && c.https_sni === null)) return undefined;
+    this.dispatcher ??= new (undici().Agent)({ connect: { rejectUnauthorized: c.https_verify_certificate, ...(c.https_sni !== null ? { servername: c.https_sni } : {}) } });
+    return this.dispatcher;
+  }
+
   static enabled(a: HealthcheckActive): boolean {
     return a.healthy.interval > 0 || a.unhealthy.interval > 0;
   }
@@ -116,21 +129,30 @@ export class ActiveHealthChecker {
     if (this.stopped) return;
     if ((peer.healthy ? this.conf.healthy.interval : this.conf.unhealthy.interval) <= 0) return;
     const scheme = this.conf.type === 'https' ? 'https' : 'http';
-    const url = `${scheme}://${peer.hostHeader}${this.conf.http_path}`;
+    // The target itself (peer.origin's host and port), with the Host header the proxy sends it.
+    const url = `${scheme}://${new URL(peer.origin).host}${this.conf.http_path}`;
+    // At most `concurrency` probes of this upstream at a time (Kong's healthchecks.active.concurrency).
+    while (this.running >= this.conf.concurrency) await new Promise<void>((r) => this.waiting.push(r));
+    this.running++;
     let outcome: Outcome;
     try {
-      const res = await undici().request(url, { method: 'GET', headersTimeout: this.conf.timeout * 1000, bodyTimeout: this.conf.timeout * 1000, headers: { 'user-agent': 'sluice-healthcheck' } });
+      const headers: Record<string, string | string[]> = { ...this.conf.headers, 'user-agent': 'sluice-healthcheck', host: peer.hostHeader };
+      const res = await undici().request(url, { method: 'GET', headersTimeout: this.conf.timeout * 1000, bodyTimeout: this.conf.timeout * 1000, headers, dispatcher: this.agent() });
       await res.body.dump();
       outcome = this.healthyStatuses.has(res.statusCode) ? 'success' : this.unhealthyStatuses.has(res.statusCode) ? 'http_failure' : 'success';
     } catch (err) {
       const code = (err as { code?: string }).code ?? '';
       outcome = code.includes('TIMEOUT') ? 'timeout' : 'tcp_failure';
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
     }
     if (!this.stopped) apply(peer, peer.health, outcome, this.thresholds);
   }
 
   stop(): void {
     this.stopped = true;
+    void this.dispatcher?.close().catch(() => undefined);
     for (const t of this.timers) clearTimeout(t);
     this.timers = [];
   }

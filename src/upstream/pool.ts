@@ -1,6 +1,7 @@
 import type { Pool } from 'undici';
 import { undici } from '../lazy.js';
 import { H1Pool } from './h1/pool.js';
+import type { UpstreamTls } from './tls.js';
 
 /**
  * Which client sends requests upstream: Sluice's own HTTP/1.1 client (src/upstream/h1, the
@@ -23,13 +24,14 @@ export const POOLED_BODIES = !USE_UNDICI;
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>();
 
-  get(origin: string, connectTimeout: number, tlsVerify: boolean): Pool {
-    const key = origin + '|' + connectTimeout + '|' + (tlsVerify ? 1 : 0);
+  get(origin: string, connectTimeout: number, tls: UpstreamTls): Pool {
+    const secure = origin.startsWith('https:');
+    const key = origin + '|' + connectTimeout + (secure ? '|' + tls.key : '');
     let pool = this.pools.get(key);
     if (pool === undefined && !USE_UNDICI) {
       const h1 = new H1Pool(origin, {
         connectTimeout,
-        rejectUnauthorized: tlsVerify,
+        tls: tls.options,
         keepAliveTimeout: 4_000,
         keepAliveMaxTimeout: 60_000,
         maxHeaderSize: 64 * 1024,
@@ -44,7 +46,7 @@ export class PoolRegistry {
       pool = new (undici().Pool)(origin, {
         connections: null,
         pipelining: 1,
-        connect: { timeout: connectTimeout, rejectUnauthorized: tlsVerify },
+        connect: { timeout: connectTimeout, ...tls.options },
         keepAliveTimeout: 4_000,
         keepAliveMaxTimeout: 60_000,
         // Timeouts are set per request from the service (read_timeout).

@@ -25,6 +25,7 @@ beforeAll(async () => {
               issuer: ${issuer}
               client_id: [${GATEWAY_CLIENT.id}]
               client_secret: [${GATEWAY_CLIENT.secret}]
+              display_errors: true
               ${extra}`;
   gw = await startGateway(`
 _format_version: "3.0"
@@ -70,7 +71,14 @@ services:
               session_secret: "an-encryption-secret-for-sessions"
               logout_uri_suffix: /logout
               logout_methods: [POST]
-              logout_redirect_uri: /bye`)}
+              logout_redirect_uri: /bye
+              preserve_query_args: true`)}
+      - name: idle
+        paths: [/idle]
+        plugins:${oidc(`auth_methods: [authorization_code, session]
+              scopes: [openid]
+              session_secret: "an-encryption-secret-for-sessions"
+              session_idling_timeout: 1`)}
 consumers:
   - username: ${MACHINE_CLIENT.id}
   - username: alice
@@ -90,13 +98,13 @@ describe('openid-connect', () => {
     const r = await get('/bearer', { authorization: 'Bearer a.b.c' });
     expect(r.status).toBe(502);
     expect(await r.json()).toMatchObject({ message: 'The identity provider could not be reached' });
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key: await newKey('key-1') });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key: await newKey('key-1') });
   });
 
   it('401 with a Bearer challenge without a token', async () => {
     const r = await get('/bearer');
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1"');
   });
 
   it('bearer: a JWT access token from the provider passes; consumer by claim, claims to upstream headers; discovery and JWKS fetched once', async () => {
@@ -122,14 +130,14 @@ describe('openid-connect', () => {
     const token = await idp.sign({ iss: idp.issuer, sub: MACHINE_CLIENT.id, aud: 'https://other.test', scope: 'read', exp: now() + 300 });
     const r = await get('/bearer', { authorization: `Bearer ${token}` });
     expect(r.status).toBe(401);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token audience is not accepted"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token audience is not accepted"');
   });
 
   it('bearer: missing scope → 403 insufficient_scope; scopes_required is OR of AND-sets; scp is accepted', async () => {
     const { access_token } = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read' });
     const r = await get('/write', { authorization: `Bearer ${access_token}` });
     expect(r.status).toBe(403);
-    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="insufficient_scope", error_description="The access token does not have the required scopes", scope="read write admin"');
+    expect(r.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="insufficient_scope", error_description="The access token does not have the required scopes", scope="read write admin"');
     const both = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read write' });
     expect((await get('/write', { authorization: `Bearer ${both.access_token}` })).status).toBe(200);
     const admin = await idp.sign({ iss: idp.issuer, sub: 'x', scp: ['admin'], exp: now() + 300 });
@@ -140,7 +148,7 @@ describe('openid-connect', () => {
     const token = await idp.sign({ iss: idp.issuer, sub: 'x', exp: now() - 60 });
     const strict = await get('/write', { authorization: `Bearer ${token}` });
     expect(strict.status).toBe(401);
-    expect(strict.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token expired"');
+    expect(strict.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token expired"');
     expect((await get('/leeway', { authorization: `Bearer ${token}` })).status).toBe(200);
     const notYet = await idp.sign({ iss: idp.issuer, sub: 'x', nbf: now() + 60, exp: now() + 600 });
     expect((await get('/leeway', { authorization: `Bearer ${notYet}` })).status).toBe(200);
@@ -175,7 +183,7 @@ describe('openid-connect', () => {
 
   it('JWKS rotation: the provider restarts with a new key; its tokens verify after a refresh on the unknown kid', async () => {
     await idp.close();
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key: await newKey('key-2') });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key: await newKey('key-2') });
     const { access_token } = await idp.clientCredentials(MACHINE_CLIENT, { scope: 'read' });
     expect(JSON.parse(Buffer.from(access_token.split('.')[0]!, 'base64url').toString()).kid).toBe('key-2');
     const r = await get('/rotate', { authorization: `Bearer ${access_token}` });
@@ -215,7 +223,7 @@ describe('openid-connect', () => {
     expect((await get('/introspect', { authorization: `Bearer ${noRead.access_token}` })).status).toBe(403);
     const inactive = await get('/introspect', { authorization: 'Bearer opaque-garbage' });
     expect(inactive.status).toBe(401);
-    expect(inactive.headers.get('www-authenticate')).toBe('Bearer realm="sluice", error="invalid_token", error_description="The access token is not active"');
+    expect(inactive.headers.get('www-authenticate')).toBe('Bearer realm="127.0.0.1", error="invalid_token", error_description="The access token is not active"');
     await get('/introspect', { authorization: 'Bearer opaque-garbage' });
     expect(idp.hits.get('/token/introspection')).toBe(before + 3);
   });
@@ -268,7 +276,7 @@ describe('openid-connect', () => {
   it('session: an expired access token is refreshed with the refresh token (new session cookie)', async () => {
     const key = idp.privateJwk;
     await idp.close();
-    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`], key, accessTokenTTL: 1 });
+    idp = await startIdp(idpPort, { redirectUris: [`${gw.url}/app/page`, `${gw.url}/idle/page`], key, accessTokenTTL: 1 });
     const browser = new Browser();
     const { res } = await browser.follow(`${gw.url}/app/page`);
     expect(res.status).toBe(200);
@@ -284,6 +292,19 @@ describe('openid-connect', () => {
     expect(seen.headers.authorization).not.toBe(first.headers.authorization);
     expect(seen.headers['x-consumer-username']).toBe('alice');
     expect(browser.jar.get(gw.url)!.get('session')).not.toBe(s1);
+  });
+
+  it('session_idling_timeout: a session unused for longer is over (back to the IdP); used in time, it lives on', async () => {
+    const browser = new Browser();
+    const { res } = await browser.follow(`${gw.url}/idle/page`);
+    expect(res.status).toBe(200);
+    // Used within the idle time: still a session.
+    expect((await browser.request(`${gw.url}/idle/page`)).status).toBe(200);
+    // Idle for longer than 1 s (timestamps have 1 s granularity: wait 2.1 s): the session is over.
+    await new Promise((r) => setTimeout(r, 2100));
+    const after = await browser.request(`${gw.url}/idle/page`);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toContain(`${idp.issuer}/auth`);
   });
 
   it('never logs a token, secret or cookie value', () => {

@@ -45,6 +45,16 @@ export const acl: PluginDefinition = {
     return {
       access(req) {
         const consumer = req.consumer;
+        // Kong: authenticated groups (openid-connect's authenticated_groups_claim) count when
+        // there is no consumer, or always with always_use_authenticated_groups.
+        const authenticated = req.authenticatedGroups;
+        if (authenticated != null && (consumer === null || conf.always_use_authenticated_groups)) {
+          if (allow !== null ? !authenticated.some((g) => allow.has(g)) : authenticated.some((g) => deny!.has(g))) return FORBIDDEN;
+          // As Kong: the groups that let the request through go upstream (unless hide_groups_header).
+          if (hide) req.hideConsumerGroups = true;
+          else req.setUpstreamHeader('x-authenticated-groups', authenticated.join(', '));
+          return;
+        }
         if (consumer === null) return UNAUTHORIZED;
         if (blocked.has(consumer.id)) return FORBIDDEN;
         if (hide) req.hideConsumerGroups = true;

@@ -1,6 +1,6 @@
 import type { createLocalJWKSet, JSONWebKeySet } from 'jose';
 import { jose } from '../../lazy.js';
-import { getJson } from '../oauth/common.js';
+import type { IdpHttp } from './http.js';
 
 /** The parts of an OpenID Provider's discovery document Sluice uses. */
 export interface Discovery {
@@ -10,6 +10,7 @@ export interface Discovery {
   introspection_endpoint?: string;
   jwks_uri?: string;
   end_session_endpoint?: string;
+  userinfo_endpoint?: string;
   grant_types_supported?: string[];
   code_challenge_methods_supported?: string[];
 }
@@ -40,7 +41,7 @@ export class IssuerCache {
   fetches = 0;
   private loading: Promise<void> | null = null;
 
-  constructor(readonly issuer: string, private readonly timeout: number) {}
+  constructor(readonly issuer: string, private readonly http: IdpHttp) {}
 
   /** Discovery + JWKS, fetching them when missing. Throws DiscoveryError when the IdP cannot be reached. */
   async get(): Promise<{ discovery: Discovery; keys: KeySet | null }> {
@@ -71,7 +72,7 @@ export class IssuerCache {
     this.fetchedAt = Date.now();
     try {
       const url = discoveryUrl(this.issuer);
-      const d = await getJson(url, this.timeout);
+      const d = await this.http.getJson(url);
       if (d.status !== 200 || d.json === null || typeof d.json.issuer !== 'string') throw new DiscoveryError(`discovery ${url} answered ${d.status}`);
       const discovery = d.json as unknown as Discovery;
       // OpenID Connect Discovery §4.3: the document's issuer must be the configured one.
@@ -79,7 +80,7 @@ export class IssuerCache {
       if (discovery.issuer.replace(/\/+$/, '') !== expected.replace(/\/+$/, '')) throw new DiscoveryError(`discovery issuer ${discovery.issuer} is not ${expected}`);
       let keys: KeySet | null = null;
       if (typeof discovery.jwks_uri === 'string') {
-        const j = await getJson(discovery.jwks_uri, this.timeout);
+        const j = await this.http.getJson(discovery.jwks_uri);
         if (j.status !== 200 || j.json === null || !Array.isArray(j.json.keys)) throw new DiscoveryError(`jwks ${discovery.jwks_uri} answered ${j.status}`);
         keys = jose().createLocalJWKSet(j.json as unknown as JSONWebKeySet);
       }

@@ -60,6 +60,8 @@ export interface H1PoolOptions {
   connectTimeout?: number;
   /** TLS certificate verification for https origins. Default true. */
   rejectUnauthorized?: boolean;
+  /** More tls.connect options for https origins (upstream/tls.ts: client certificate, CAs, depth). */
+  tls?: tls.ConnectionOptions;
   /** Idle keep-alive time of a socket when the server gives no hint (ms). Default 4 000. */
   keepAliveTimeout?: number;
   /** Upper bound for the server's Keep-Alive hint (ms). Default 60 000. */
@@ -323,6 +325,7 @@ class H1Conn implements ParserSink {
         port: pool.port,
         servername: net.isIP(pool.host) === 0 ? pool.host : undefined,
         rejectUnauthorized: o.rejectUnauthorized,
+        ...o.tls,
         ALPNProtocols: ['http/1.1'],
       }) : net.connect({ host: pool.host, port: pool.port });
       socket.on(pool.secure ? 'secureConnect' : 'connect', () => this.onSocketConnect());
@@ -683,7 +686,8 @@ export class H1Pool {
     this.hostHeader = url.host;
     this.options = {
       connectTimeout: options.connectTimeout ?? 10_000,
-      rejectUnauthorized: options.rejectUnauthorized ?? true,
+      rejectUnauthorized: options.rejectUnauthorized ?? options.tls?.rejectUnauthorized ?? true,
+      tls: options.tls ?? {},
       keepAliveTimeout: options.keepAliveTimeout ?? 4_000,
       keepAliveMaxTimeout: options.keepAliveMaxTimeout ?? 60_000,
       maxHeaderSize: options.maxHeaderSize ?? 64 * 1024,

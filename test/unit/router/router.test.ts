@@ -41,6 +41,7 @@ function route(name: string, over: Partial<Route> = {}): Route {
 function service(path: string | null, id = 'svc'): Service {
   return {
     id,
+    tls: { verify: null, depth: null, ca: null, client_certificate: null },
     name: id,
     protocol: 'http',
     host: 'upstream',

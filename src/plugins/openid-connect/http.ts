@@ -1,0 +1,70 @@
+import type { Dispatcher } from 'undici';
+import { undici } from '../../lazy.js';
+
+/** Largest body read from the IdP (discovery documents, JWKS and token answers are small). */
+const MAX_BODY = 1024 * 1024;
+
+export interface IdpAnswer {
+  status: number;
+  json: Record<string, unknown> | null;
+}
+
+/**
+ * The plugin's HTTP client towards the IdP: a total timeout, a body cap, and `ssl_verify`
+ * (an agent that does not verify the IdP's certificate, made only when it is off).
+ */
+export class IdpHttp {
+  private dispatcher: Dispatcher | undefined;
+
+  constructor(readonly timeout: number, private readonly sslVerify: boolean) {}
+
+  private agent(): Dispatcher | undefined {
+    if (this.sslVerify) return undefined;
+    this.dispatcher ??= new (undici().Agent)({ connect: { rejectUnauthorized: false } });
+    return this.dispatcher;
+  }
+
+  async call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<IdpAnswer> {
+    const res = await undici().request(url, {
+      method: (opts.method ?? 'GET') as 'GET',
+      headers: opts.headers,
+      body: opts.body,
+      headersTimeout: this.timeout,
+      bodyTimeout: this.timeout,
+      signal: AbortSignal.timeout(this.timeout),
+      dispatcher: this.agent(),
+    });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of res.body) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) {
+        res.body.destroy();
+        throw new Error(`response from ${new URL(url).origin} is larger than ${MAX_BODY} bytes`);
+      }
+      chunks.push(c as Buffer);
+    }
+    return { status: res.statusCode, json: parseJson(Buffer.concat(chunks)) };
+  }
+
+  getJson(url: string, headers: Record<string, string> = {}): Promise<IdpAnswer> {
+    return this.call(url, { headers: { accept: 'application/json', ...headers } });
+  }
+
+  postForm(url: string, form: Record<string, string>, headers: Record<string, string>): Promise<IdpAnswer> {
+    return this.call(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+      body: new URLSearchParams(form).toString(),
+    });
+  }
+}
+
+function parseJson(body: Buffer): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(body.toString('utf8'));
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
