@@ -852,7 +852,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       return;
     }
     const service = this.rt!.service!;
-    if (this.attempts <= service.retries && !this.responseStarted && this.canRetry(code)) {
+    if (this.attempts <= service.retries && this.canRetry(code, err)) {
       this.peer = peer;
       this.upstreamHeaders = null;
       return this.proxy(service);
@@ -865,8 +865,12 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
-  private canRetry(code: string | undefined): boolean {
+  private canRetry(code: string | undefined, err: Error): boolean {
     if (!isIdempotent(this.method)) return false;
+    // Not once a byte of response arrived (SPEC §4): a head, part of one (Sluice's client says
+    // so), a malformed one (HPE_*), or a socket closed under undici, which does not tell.
+    if (this.responseStarted || (err as { responseStarted?: boolean }).responseStarted === true) return false;
+    if (code !== undefined && (code.startsWith('HPE_') || (!POOLED_BODIES && code === 'UND_ERR_SOCKET'))) return false;
     if (this.bodyStream !== null) return false;
     return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
   }

@@ -644,6 +644,8 @@ class H1Conn implements ParserSink {
     req.done = true;
     req.errored = true;
     if (req.body !== null && !Buffer.isBuffer(req.body)) (req.body as Readable).destroy();
+    // Tells the caller whether the upstream had begun to answer (no retry after that: SPEC §4).
+    if (received > 0) (err as { responseStarted?: boolean }).responseStarted = true;
     req.handler.onError?.(err);
   }
 
