@@ -46,6 +46,8 @@ const BUFFER_BODY_LIMIT = 64 * 1024;
  */
 const MAX_BUFFERED_BODY = Number(process.env.SLUICE_MAX_BUFFERED_BODY ?? '') > 0 ? Number(process.env.SLUICE_MAX_BUFFERED_BODY) : 8 * 1024 * 1024;
 const EMPTY_BODY = Buffer.alloc(0);
+/** Largest body handed to uWS whole with `end` (at most about what a socket buffer takes at once). */
+const END_WHOLE_LIMIT = 64 * 1024;
 const ERROR_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
 /** Methods a request may be retried with (RFC 9110 §9.2.2), by comparison rather than hashing. */
 function isIdempotent(m: string): boolean {
@@ -726,9 +728,11 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   writeChunk(chunk: Buffer): void {
     const res = this.res;
     if (this.totalSize >= 0) {
-      if (this.bytesSent === 0 && chunk.length === this.totalSize) {
-        // The whole body in one piece (most responses): uWS takes it all, buffering what the
-        // socket cannot, and the response is complete.
+      if (this.bytesSent === 0 && chunk.length === this.totalSize && chunk.length <= END_WHOLE_LIMIT) {
+        // The whole (small) body in one piece (most responses): uWS takes it all, buffering what
+        // the socket cannot, and the response is complete. A larger one goes through tryEnd, so
+        // that the request finishes (and is logged) when its last byte was written, not when uWS
+        // took a copy: a client that goes away before is logged as cut, not as a clean 200.
         this.bytesSent = chunk.length;
         res.end(chunk);
         this.finishOk();
@@ -942,7 +946,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
     if (!this.finished) {
       if (this.status === 0) this.status = 499;
-      this.errorMessage ??= 'client closed the connection';
+      // A response whose head went out is cut short: logged with the bytes handed over and this.
+      this.errorMessage ??= this.headWritten ? 'cut: the client closed the connection before the end of the response' : 'client closed the connection';
       if (this.abortUpstream === null) this.done();
     }
   }
