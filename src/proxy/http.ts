@@ -942,14 +942,15 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   private onClientAborted(): void {
     this.aborted = true;
-    this.bodyStream?.destroy();
-    if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
     if (!this.finished) {
       if (this.status === 0) this.status = 499;
       // A response whose head went out is cut short: logged with the bytes handed over and this.
+      // (Set before the upstream is aborted: its onError finishes, and logs, the request.)
       this.errorMessage ??= this.headWritten ? 'cut: the client closed the connection before the end of the response' : 'client closed the connection';
-      if (this.abortUpstream === null) this.done();
     }
+    this.bodyStream?.destroy();
+    if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
+    else if (!this.finished) this.done();
   }
 
   private done(): void {
