@@ -276,6 +276,9 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.proxy(this.rt!.service!);
   }
 
+  /** Handed to the upstream client (dispatched: only queued for it). */
+  sentUpstream = false;
+
   // ---- access phase (run by plugin-phases.ts) ---------------------------------------------------
 
   accessCancelled(): boolean {
@@ -329,7 +332,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private hasUnreadBody(): boolean {
     if (this.bodyTooLarge) return true;
     const declared = (this.hContentLength !== undefined && this.hContentLength !== '0') || this.hTransferEncoding !== undefined;
-    return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
+    return declared && !this.sentUpstream && !(this.bodyReady && this.bodyStream === null);
   }
 
   /** Headers of a gateway-made response, minus those a header-phase plugin removed. */
@@ -403,7 +406,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.bodyTooLarge = true;
     this.errorMessage = 'request body over the size limit';
     this.bodyStream?.destroy();
-    if (!this.dispatched) return this.fail(ERRORS.bodyTooLarge);
+    if (!this.dispatched || !this.sentUpstream) return this.fail(ERRORS.bodyTooLarge); // (maybe queued: dispatchQueued skips it)
     // In flight: abort the upstream request; onError answers 413 (or closes if headers went out).
     this.abortUpstream?.(new Error('request body over the size limit'));
   }
@@ -533,6 +536,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       idempotent: isIdempotent(method),
       trustedHeaders: trusted,
     } as Dispatcher.DispatchOptions;
+    this.sentUpstream = true;
     try {
       peer.pool.dispatch(opts, this);
     } catch (err) {
