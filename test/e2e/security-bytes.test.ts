@@ -34,6 +34,15 @@ services:
           - name: request-transformer
             config:
               add: { headers: ["x-copied:$(headers.x-v)", "x-static:né"] }
+      - name: inject
+        paths: [/inject]
+        plugins:
+          - name: request-transformer
+            config:
+              add: { headers: ["x-q:$(query_params.q)"] }
+          - name: response-transformer
+            config:
+              add: { headers: ["x-fine:ok"] }
 `;
 
 /** One complete response (Content-Length framed) received. */
@@ -136,6 +145,20 @@ for (const client of ['h1', 'undici'] as const) {
     });
   });
 }
+
+describe('a plugin value holding CR or LF never breaks a head', () => {
+  it('a template copying a percent-decoded query value with %0d%0a: 500, nothing upstream', async () => {
+    // (A configured value with CR/LF is refused by the configuration schema already.)
+    const gw = gateways.h1!;
+    const ok = await send(gw, 'GET /inject/x?q=caf%C3%A9 HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(ok.status).toBe(200);
+    expect(ok.data.toString('latin1')).toMatch(/\r\nx-fine: ok\r\n/);
+    const r = await send(gw, 'GET /inject/x?q=a%0d%0aX-Injected:%201 HTTP/1.1\r\nHost: a\r\n\r\n');
+    // The central check where upstream headers are written: the plugin's request fails.
+    expect(r.status).toBe(500);
+    expect(r.upstream).toHaveLength(0);
+  });
+});
 
 describe('WebSocket handshake', () => {
   it('sends the handshake headers byte for byte, and refuses a non-ASCII target it cannot', async () => {
