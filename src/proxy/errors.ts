@@ -7,6 +7,11 @@ export interface GatewayError {
   message: string;
   /** Extra response headers (name → value), e.g. WWW-Authenticate or Retry-After. */
   headers?: Readonly<Record<string, string>>;
+  /**
+   * The framing of the request is in doubt (RFC 9112 §6.3): answer with `Connection: close` and
+   * close; whatever follows on the connection belongs to no request.
+   */
+  close?: boolean;
 }
 
 export const ERRORS = {
@@ -14,6 +19,10 @@ export const ERRORS = {
   badRequest: { status: 400, message: 'Bad request' },
   smuggling: { status: 400, message: 'Bad request: conflicting Content-Length and Transfer-Encoding' },
   badPath: { status: 400, message: 'Bad request: invalid path' },
+  badFraming: { status: 400, message: 'Bad request: the request body length cannot be determined', close: true },
+  unknownCoding: { status: 501, message: 'Transfer-Encoding not implemented', close: true },
+  badBytes: { status: 400, message: 'Bad request: control characters or bytes that are not UTF-8 in the request' },
+  duplicateHost: { status: 400, message: 'Bad request: more than one Host header' },
   unauthorized: { status: 401, message: 'Unauthorized' },
   forbidden: { status: 403, message: 'Forbidden' },
   notFound: { status: 404, message: 'Not found' },

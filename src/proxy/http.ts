@@ -10,6 +10,8 @@ import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { isSkippedResponseHeader } from './headers.js';
 import { normalizePath } from './path.js';
+import { requestFraming } from './framing.js';
+import { isHeaderName, isSafeHeaderValue, wireTarget, wireValue } from './bytes.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
 import type { Chain } from '../plugins/chain.js';
@@ -45,10 +47,45 @@ const BUFFER_BODY_LIMIT = 64 * 1024;
  */
 const MAX_BUFFERED_BODY = Number(process.env.SLUICE_MAX_BUFFERED_BODY ?? '') > 0 ? Number(process.env.SLUICE_MAX_BUFFERED_BODY) : 8 * 1024 * 1024;
 const EMPTY_BODY = Buffer.alloc(0);
+/** Largest body handed to uWS whole with `end` (at most about what a socket buffer takes at once). */
+const END_WHOLE_LIMIT = 64 * 1024;
 const ERROR_HEADERS: Readonly<Record<string, string>> = { 'content-type': 'application/json; charset=utf-8' };
 /** Methods a request may be retried with (RFC 9110 §9.2.2), by comparison rather than hashing. */
 function isIdempotent(m: string): boolean {
   return m === 'GET' || m === 'HEAD' || m === 'OPTIONS' || m === 'PUT' || m === 'DELETE' || m === 'TRACE';
+}
+
+// ---- dispatch queue ------------------------------------------------------------------------------
+// uWS 20.30 answers a pipelined batch (several requests in one read) only when every response
+// but the last is written synchronously; otherwise it closes the connection, aborting the request
+// in flight, while it parses the next one (the same read, so in the same callback). A request sent
+// upstream from inside that callback would run although its answer is never given. So requests
+// are sent upstream from a setImmediate (after the read is parsed: a request of a batch that will
+// not be answered is aborted by then and never sent), one per event-loop turn for all of them.
+let dispatchQueue: ProxyRequest[] = [];
+let spareQueue: ProxyRequest[] = [];
+let dispatchScheduled = false;
+function queueDispatch(r: ProxyRequest): void {
+  dispatchQueue.push(r);
+  if (!dispatchScheduled) {
+    dispatchScheduled = true;
+    setImmediate(flushDispatch);
+  }
+}
+function flushDispatch(): void {
+  dispatchScheduled = false;
+  const list = dispatchQueue;
+  dispatchQueue = spareQueue;
+  spareQueue = list;
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    try {
+      r.dispatchQueued();
+    } catch (err) {
+      r.onError(err as Error);
+    }
+  }
+  list.length = 0;
 }
 
 // ---- cork callbacks: static functions reading the request being written ---------------------
@@ -167,12 +204,12 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     res.onAborted(() => this.onClientAborted());
 
     if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
-    const te = this.hTransferEncoding;
+    const framing = requestFraming(this.hContentLength, this.hTransferEncoding, this.conflictingLength);
+    if (framing !== null) return this.failAndClose(framing);
+    if (this.duplicateHost) return this.fail(ERRORS.duplicateHost);
+    if (this.nonPlain && this.forbiddenBytes()) return this.fail(ERRORS.badBytes);
     const cl = this.hContentLength;
-    if (this.conflictingLength || (te !== undefined && (cl !== undefined || te.toLowerCase() !== 'chunked'))) {
-      return this.fail(ERRORS.smuggling);
-    }
-    if (cl !== undefined && !isContentLength(cl)) return this.fail(ERRORS.badRequest);
+    const te = this.hTransferEncoding;
     const path = normalizePath(this.url);
     if (path === null) return this.fail(ERRORS.badPath);
     this.path = path;
@@ -222,14 +259,26 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     }
   }
 
-  /** Proxies once the access phase is done and the body is ready (buffered or streaming). */
+  /**
+   * Proxies once the access phase is done and the body is ready (buffered or streaming): queued
+   * for the end of this event-loop turn (see `queueDispatch`), not sent from inside uWS's callback.
+   */
   private next(): void {
     if (!this.accessDone || !this.bodyReady || this.aborted || this.finished || this.dispatched) return;
     const service = this.rt!.service;
     if (service === null) return this.fail(ERRORS.noService);
     this.dispatched = true;
-    this.proxy(service);
+    queueDispatch(this);
   }
+
+  /** Sends the queued request upstream, unless its client went away meanwhile. */
+  dispatchQueued(): void {
+    if (this.aborted || this.finished) return;
+    this.proxy(this.rt!.service!);
+  }
+
+  /** Handed to the upstream client (dispatched: only queued for it). */
+  sentUpstream = false;
 
   // ---- access phase (run by plugin-phases.ts) ---------------------------------------------------
 
@@ -284,14 +333,23 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private hasUnreadBody(): boolean {
     if (this.bodyTooLarge) return true;
     const declared = (this.hContentLength !== undefined && this.hContentLength !== '0') || this.hTransferEncoding !== undefined;
-    return declared && !this.dispatched && !(this.bodyReady && this.bodyStream === null);
+    return declared && !this.sentUpstream && !(this.bodyReady && this.bodyStream === null);
   }
 
   /** Headers of a gateway-made response, minus those a header-phase plugin removed. */
   private writeMadeHeaders(headers: Readonly<Record<string, string>> | undefined): void {
     if (headers === undefined) return;
     const removed = this.removedResponseHeaders;
-    for (const k in headers) if (removed === null || !removed.has(k.toLowerCase())) this.res.writeHeader(k, headers[k]!);
+    for (const k in headers) {
+      if (removed !== null && removed.has(k.toLowerCase())) continue;
+      const v = headers[k]!;
+      // A plugin's header (a redirect's Location, a mock's fields) never breaks the head.
+      if (!isSafeHeaderValue(v) || !isHeaderName(k)) {
+        this.errorMessage = 'response header ' + JSON.stringify(k) + ' dropped: not a token, or CR, LF or NUL in the value';
+        continue;
+      }
+      this.res.writeHeader(k, v);
+    }
   }
 
   /** A gateway-made response's own headers and the plugins' in one uWS call (pluginHeaderLines). */
@@ -349,7 +407,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.bodyTooLarge = true;
     this.errorMessage = 'request body over the size limit';
     this.bodyStream?.destroy();
-    if (!this.dispatched) return this.fail(ERRORS.bodyTooLarge);
+    if (!this.dispatched || !this.sentUpstream) return this.fail(ERRORS.bodyTooLarge); // (maybe queued: dispatchQueued skips it)
     // In flight: abort the upstream request; onError answers 413 (or closes if headers went out).
     this.abortUpstream?.(new Error('request body over the size limit'));
   }
@@ -445,9 +503,27 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       if (cl !== undefined) out.push('content-length', cl);
     }
 
+    // Bytes are bytes (bytes.ts): what came from the client goes out as the bytes it came as;
+    // what plugins and the gateway added is checked for CR, LF and NUL (and sent as UTF-8).
+    if (this.nonPlain) for (let i = 1; i < trusted; i += 2) out[i] = wireValue(out[i]!);
+    for (let i = trusted + 1; i < out.length; i += 2) {
+      const v = out[i]!;
+      if (!isSafeHeaderValue(v)) {
+        return this.refuseUpstreamHead('upstream header ' + out[i - 1]! + ': value holds CR, LF or NUL');
+      }
+      out[i] = wireValue(v);
+    }
+    trusted = out.length;
     const query = this.upstreamQuery ?? this.query;
     const upstreamPath = this.upstreamPath ?? match.upstreamPath;
-    const path = query === '' ? upstreamPath : upstreamPath + '?' + query;
+    let path = query === '' ? upstreamPath : upstreamPath + '?' + query;
+    if (this.nonPlain || this.upstreamPath !== null || this.upstreamQuery !== null) {
+      const wire = wireTarget(path);
+      if (wire === null) {
+        return this.refuseUpstreamHead('upstream request target holds a space or control character');
+      }
+      path = wire;
+    }
     const method = this.upstreamMethod ?? this.method;
     this.upstreamStart = performance.now();
     if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
@@ -461,11 +537,21 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       idempotent: isIdempotent(method),
       trustedHeaders: trusted,
     } as Dispatcher.DispatchOptions;
+    this.sentUpstream = true;
     try {
       peer.pool.dispatch(opts, this);
     } catch (err) {
       this.onError(err as Error);
     }
+  }
+
+  /** A plugin or the gateway made a head that cannot be sent: 500, nothing goes upstream. */
+  private refuseUpstreamHead(message: string): void {
+    const peer = this.peer;
+    if (peer !== null) peer.active--;
+    this.peer = null;
+    this.errorMessage = message;
+    this.fail(ERRORS.internal);
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -497,6 +583,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   onHeaders(statusCode: number, headers: Buffer[], resume: () => void): boolean {
+    this.responseStarted = true; // from now on no retry: the upstream has processed the request
     if (statusCode < 200) return true; // 1xx informational: not forwarded
     const peer = this.peer;
     if (peer !== null && peer.passive !== null) peer.passive.status(peer, statusCode);
@@ -521,6 +608,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   headPending = false;
+  /** A byte of response arrived from the upstream (no retry after that: SPEC §4). */
+  responseStarted = false;
 
   private askBufferResponse(fns: NonNullable<Chain['bufferResponse']>, status: number): number {
     let want = 0;
@@ -585,17 +674,22 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     res.writeStatus(statusLine(status));
     let upstreamVia: string | null = null;
     let length = -1;
+    let coded = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const skipped = isSkippedResponseHeader(name);
       if (skipped !== null) {
         if (skipped === 'content-length') length = Number(headers[i + 1]!.toString('latin1'));
         else if (skipped === 'via') upstreamVia = headers[i + 1]!.toString('latin1');
+        else if (skipped === 'transfer-encoding') coded = true;
         continue;
       }
       if (removed !== null && removed.has(name.toString('latin1').toLowerCase())) continue;
       res.writeHeader(name, headers[i + 1]!);
     }
+    // Transfer-Encoding with Content-Length (RFC 9112 §6.3): the coding frames the body, the
+    // length is wrong by definition and is dropped (the parser read the body as chunked).
+    if (coded) length = -1;
     if (this.lengthOverride >= 0) length = this.lengthOverride;
     // Via, the two latency headers and the plugins' headers in one uWS call (it writes
     // `name: value\r\n` verbatim): one native crossing instead of one per header.
@@ -639,9 +733,11 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   writeChunk(chunk: Buffer): void {
     const res = this.res;
     if (this.totalSize >= 0) {
-      if (this.bytesSent === 0 && chunk.length === this.totalSize) {
-        // The whole body in one piece (most responses): uWS takes it all, buffering what the
-        // socket cannot, and the response is complete.
+      if (this.bytesSent === 0 && chunk.length === this.totalSize && chunk.length <= END_WHOLE_LIMIT) {
+        // The whole (small) body in one piece (most responses): uWS takes it all, buffering what
+        // the socket cannot, and the response is complete. A larger one goes through tryEnd, so
+        // that the request finishes (and is logged) when its last byte was written, not when uWS
+        // took a copy: a client that goes away before is logged as cut, not as a clean 200.
         this.bytesSent = chunk.length;
         res.end(chunk);
         this.finishOk();
@@ -765,7 +861,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       return;
     }
     const service = this.rt!.service!;
-    if (this.attempts <= service.retries && this.canRetry(code)) {
+    if (this.attempts <= service.retries && this.canRetry(code, err)) {
       this.peer = peer;
       this.upstreamHeaders = null;
       return this.proxy(service);
@@ -778,8 +874,12 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   }
 
   /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
-  private canRetry(code: string | undefined): boolean {
+  private canRetry(code: string | undefined, err: Error): boolean {
     if (!isIdempotent(this.method)) return false;
+    // Not once a byte of response arrived (SPEC §4): a head, part of one (Sluice's client says
+    // so), a malformed one (HPE_*), or a socket closed under undici, which does not tell.
+    if (this.responseStarted || (err as { responseStarted?: boolean }).responseStarted === true) return false;
+    if (code !== undefined && (code.startsWith('HPE_') || (!POOLED_BODIES && code === 'UND_ERR_SOCKET'))) return false;
     if (this.bodyStream !== null) return false;
     return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
   }
@@ -794,8 +894,23 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   // ---- gateway-made responses -----------------------------------------------------------------
 
+  /**
+   * A framing error (RFC 9112 §6.3): answered with `Connection: close`, then closed. Answered from
+   * a setImmediate: uWS then closes the connection instead of handing Sluice whatever follows in
+   * the same read (answered synchronously, uWS would parse and serve it).
+   */
+  private failAndClose(err: GatewayError): void {
+    this.closeAfter = true;
+    this.errorMessage = err.message;
+    setImmediate(() => this.fail(err));
+  }
+
+  /** Close the connection after the response (framing in doubt). */
+  closeAfter = false;
+
   /** Answers with a gateway error, corked (may be called outside the handler's tick). */
   fail(err: GatewayError): void {
+    if (this.aborted || this.finished) return; // (uWS throws on any use of an aborted response)
     corking = this;
     this.corkError = err;
     this.res.cork(corkError);
@@ -815,7 +930,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     const body = errorBodyFast(err.message, this.requestId);
     this.bytesSent = body.length;
     // A request body we never read would desynchronise the connection: close it after the answer.
-    res.end(body, this.hasUnreadBody());
+    res.end(body, this.closeAfter || this.hasUnreadBody());
     if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
     this.done();
   }
@@ -832,13 +947,15 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 
   private onClientAborted(): void {
     this.aborted = true;
-    this.bodyStream?.destroy();
-    if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
     if (!this.finished) {
       if (this.status === 0) this.status = 499;
-      this.errorMessage ??= 'client closed the connection';
-      if (this.abortUpstream === null) this.done();
+      // A response whose head went out is cut short: logged with the bytes handed over and this.
+      // (Set before the upstream is aborted: its onError finishes, and logs, the request.)
+      this.errorMessage ??= this.headWritten ? 'cut: the client closed the connection before the end of the response' : 'client closed the connection';
     }
+    this.bodyStream?.destroy();
+    if (this.abortUpstream !== null) this.abortUpstream(new Error('client aborted'));
+    else if (!this.finished) this.done();
   }
 
   private done(): void {
@@ -860,17 +977,6 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
 }
 
 /** A request body read from uWS, with backpressure: uWS pauses while undici is not draining. */
-/** 1 to 15 ASCII digits (a Content-Length we accept), checked without a regex. */
-function isContentLength(v: string): boolean {
-  const n = v.length;
-  if (n === 0 || n > 15) return false;
-  for (let i = 0; i < n; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
 /** The value of cookie `name` in a Cookie header, or null. */
 function cookieValue(header: string | undefined, name: string): string | null {
   if (header === undefined) return null;

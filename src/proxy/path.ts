@@ -47,6 +47,7 @@ function decodeUnreserved(s: string): string {
     const l = hexVal(s.charCodeAt(i + 2));
     if (h < 0 || l < 0) return '';
     const code = h * 16 + l;
+    if (code === 0) return ''; // %00: refused (400), as nginx does
     out += s.slice(last, i);
     out += isUnreserved(code) ? String.fromCharCode(code) : '%' + HEX[h] + HEX[l];
     last = i + 3;

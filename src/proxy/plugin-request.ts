@@ -4,6 +4,7 @@ import type uWS from 'uWebSockets.js';
 import type { RouteRuntime } from '../snapshot/types.js';
 import { clientIp } from './client-ip.js';
 import { VIA_VALUE } from './headers.js';
+import { assertHeader, hasForbidden, isPlainTarget, isPlainValue } from './bytes.js';
 import { performance } from 'node:perf_hooks';
 
 const VIA_LINE = '\r\nvia: ' + VIA_VALUE;
@@ -23,12 +24,15 @@ function collectHeader(name: string, value: string): void {
   const r = reading!;
   r.headerBytes += name.length + value.length + 4;
   r.rawHeaders.push(name, value);
+  // uWS refuses names that are not tokens and values with C0 controls; DEL and non-ASCII pass.
+  if (!isPlainValue(value)) r.nonPlain = true;
   switch (name.length) {
     case 3:
       if (name === 'via') r.hVia = r.hVia === undefined ? value : r.hVia + ', ' + value;
       break;
     case 4:
       if (name === 'host') {
+        if (r.hasHost) r.duplicateHost = true;
         r.host = r.hasHost ? r.host + ', ' + value : value;
         r.hasHost = true;
       }
@@ -91,6 +95,13 @@ export abstract class PluginRequest {
   headerBytes = 0;
   /** Two Content-Length headers that disagree (a smuggling attempt). */
   conflictingLength = false;
+  /** Two Host headers (400). */
+  duplicateHost = false;
+  /**
+   * The target or a header value holds something outside printable ASCII: check it
+   * (`forbiddenBytes`) and send it upstream as wire strings (bytes.ts).
+   */
+  nonPlain = false;
   clientIp = '';
   /** Request id: per-worker prefix + counter, formatted on first use (`requestId`). */
   private idPrefix = '';
@@ -121,12 +132,24 @@ export abstract class PluginRequest {
     this.url = req.getUrl();
     this.query = req.getQuery() ?? '';
     this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
+    if (!isPlainTarget(this.url) || !isPlainTarget(this.query)) this.nonPlain = true;
     reading = this;
     req.forEach(collectHeader);
     reading = null;
     this.clientIp = clientIp(res);
     this.idPrefix = ids.idPrefix;
     this.idNumber = ids.idCounter++;
+  }
+
+  /**
+   * Whether the request holds bytes it must be refused for (400): a control character, DEL or
+   * U+FFFD (not UTF-8 on the wire) in the target or a header value. Only called when `nonPlain`.
+   */
+  protected forbiddenBytes(): boolean {
+    if (hasForbidden(this.url, false) || hasForbidden(this.query, false)) return true;
+    const raw = this.rawHeaders;
+    for (let i = 1; i < raw.length; i += 2) if (hasForbidden(raw[i]!, true)) return true;
+    return false;
   }
 
   /** Request headers by lower-case name; duplicates joined (cookie with "; "). Built on first use. */
@@ -167,6 +190,7 @@ export abstract class PluginRequest {
   }
 
   setUpstreamHeader(name: string, value: string | null): void {
+    if (value !== null) assertHeader(name, value);
     (this.upstreamOverrides ??= new Map()).set(name.toLowerCase(), value);
   }
 
@@ -179,6 +203,7 @@ export abstract class PluginRequest {
   }
 
   addResponseHeader(name: string, value: string): void {
+    assertHeader(name, value);
     (this.responseHeaders ??= []).push(name, value);
   }
 

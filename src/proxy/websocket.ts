@@ -37,6 +37,7 @@ import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
 import { HOP_BY_HOP } from './headers.js';
+import { isHeaderName, isPlainTarget, isSafeHeaderValue, wireValue } from './bytes.js';
 import type { ProxyState } from './http.js';
 import { normalizePath } from './path.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
@@ -256,6 +257,8 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     res.onAborted(() => this.onClientAborted());
 
     if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
+    if (this.duplicateHost) return this.fail(ERRORS.duplicateHost);
+    if (this.nonPlain && this.forbiddenBytes()) return this.fail(ERRORS.badBytes);
     // RFC 6455 §4.2.1: the handshake's Connection must include "upgrade" (uWS does not check; a
     // `Connection: close` upgrade would be closed by uWS right after the 101).
     if (!UPGRADE_TOKEN.test(this.headers.connection ?? '')) return this.fail(ERRORS.badRequest);
@@ -356,12 +359,28 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     for (let i = 0; i < list.length; i += 2) {
       const name = list[i]!;
       const prev = headers[name];
-      headers[name] = prev === undefined ? list[i + 1]! : prev + (name === 'cookie' ? '; ' : ', ') + list[i + 1]!;
+      // Node's http client writes the head as latin1: values go as wire strings (bytes.ts), and
+      // a plugin's value with CR, LF or NUL fails the handshake rather than break the head.
+      const value = list[i + 1]!;
+      if (!isSafeHeaderValue(value)) {
+        peer.active--;
+        this.peer = null;
+        this.errorMessage = 'upstream header ' + name + ': value holds CR, LF or NUL';
+        return this.fail(ERRORS.internal);
+      }
+      headers[name] = prev === undefined ? wireValue(value) : prev + (name === 'cookie' ? '; ' : ', ') + wireValue(value);
     }
     const secure = service.scheme === 'https';
     const host = peer.host.includes(':') && !peer.host.startsWith('[') ? `[${peer.host}]` : peer.host;
     const query = this.upstreamQuery ?? this.query;
-    const target = `${secure ? 'wss' : 'ws'}://${host}:${peer.port}${this.upstreamPath ?? match.upstreamPath}${query === '' ? '' : '?' + query}`;
+    const upstreamPath = this.upstreamPath ?? match.upstreamPath;
+    if (!isPlainTarget(upstreamPath) || !isPlainTarget(query)) {
+      // `ws` percent-encodes a non-ASCII target (URL parsing): it could not go byte for byte.
+      peer.active--;
+      this.peer = null;
+      return this.fail(ERRORS.badBytes);
+    }
+    const target = `${secure ? 'wss' : 'ws'}://${host}:${peer.port}${upstreamPath}${query === '' ? '' : '?' + query}`;
     const protocols = this.secProtocol === '' ? [] : this.secProtocol.split(',').map((p) => p.trim()).filter((p) => p !== '');
     const connectTimeout = service.service.connect_timeout;
     this.upstreamStart = performance.now();
@@ -471,7 +490,8 @@ export class WsConnection extends PluginRequest implements PhaseHost {
         if (name === 'via') upstreamVia = raw[i + 1]!;
         if (UPGRADE_RESPONSE_SKIP.has(name)) continue;
         if (removed !== null && removed.has(name)) continue;
-        res.writeHeader(name, raw[i + 1]!);
+        // Node's parser decoded the upstream's bytes as latin1: give uWS the same bytes back.
+        res.writeHeader(name, Buffer.from(raw[i + 1]!, 'latin1'));
       }
     }
     res.writeHeader('via', this.proxiedHeaderTail(upstreamVia, this.upstreamLatency, this.upstreamStart - this.start));
@@ -724,7 +744,13 @@ export class WsConnection extends PluginRequest implements PhaseHost {
       if (this.chain !== null) runHeaderPhase(this, status);
       res.writeStatus(statusLine(status));
       const removed = this.removedResponseHeaders;
-      if (headers !== undefined) for (const k in headers) if (removed === null || !removed.has(k.toLowerCase())) res.writeHeader(k, headers[k]!);
+      if (headers !== undefined) {
+        for (const k in headers) {
+          if (removed !== null && removed.has(k.toLowerCase())) continue;
+          const v = headers[k]!;
+          if (isSafeHeaderValue(v) && isHeaderName(k)) res.writeHeader(k, v);
+        }
+      }
       if (fromUpstream) res.writeHeader('x-sluice-upstream-latency', this.madeHeaderTail(this.upstreamLatency));
       else res.writeHeader('x-sluice-response-latency', this.madeHeaderTail(performance.now() - this.start));
       res.end(body);

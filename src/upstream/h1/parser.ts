@@ -32,6 +32,7 @@ export const enum PState {
 const CR = 13;
 const LF = 10;
 export const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+const LFLF = Buffer.from('\n\n', 'latin1');
 const MAX_LINE = 16 * 1024;
 const EMPTY: Buffer[] = [];
 
@@ -294,6 +295,8 @@ export class ResponseParser {
     }
     const end = buf.indexOf(CRLFCRLF, from);
     if (end === -1) {
+      // A head ended by bare LFs never gets its CRLFCRLF: refuse it now (502), not at the timeout.
+      if (buf.indexOf(LFLF, from) !== -1) return this.fail('bare LF in the response head', 'HPE_STRICT');
       if (buf.length - base > this.maxHeaderSize) return this.fail('header section too large', 'HPE_HEADER_OVERFLOW');
       this.partial = base === 0 && buf !== data ? buf : Buffer.from(buf.subarray(base));
       return data.length;

@@ -142,8 +142,17 @@ function copyRead(from: number, to: number): Buffer {
 const CONCAT_LIMIT = 2 * 1024;
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'QUERY']);
 
-function hasCrLf(s: string): boolean {
-  return s.indexOf('\n') !== -1 || s.indexOf('\r') !== -1;
+/**
+ * The head is written as latin1, one byte per char: a char above U+00FF would lose its high byte
+ * (U+010D becomes CR). Callers pass wire strings (the bytes to send, one char each); anything
+ * that is not one, or that holds CR, LF or NUL, fails the request instead of being sent.
+ */
+const BAD_VALUE = /[\r\n\0\u0100-\uffff]/;
+const BAD_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+/** A request target: no space, control character or DEL, no char above U+00FF. */
+const BAD_TARGET = /[^\x21-\x7e\x80-\xff]/;
+function badHeader(name: string, value: string): boolean {
+  return BAD_VALUE.test(value) || BAD_NAME.test(name) || name.length === 0;
 }
 
 /** One dispatched request: the handler's view (abort, resume) and what a retry needs. */
@@ -396,13 +405,13 @@ class H1Conn implements ParserSink {
     let hasHost = false;
     let length = -1;
     let chunkedGiven = false;
-    if (hasCrLf(req.path)) return this.fail(new H1Error('invalid request path', 'UND_ERR_INVALID_ARG'));
+    if (BAD_TARGET.test(req.path)) return this.fail(new H1Error('invalid request path', 'UND_ERR_INVALID_ARG'));
     if (headers !== null) {
       const trusted = req.trusted;
       for (let i = 0; i < headers.length; i += 2) {
         const name = headers[i]!;
         const value = headers[i + 1]!;
-        if (i >= trusted && (hasCrLf(value) || hasCrLf(name))) return this.fail(new H1Error('invalid ' + name + ' header', 'UND_ERR_INVALID_ARG'));
+        if (i >= trusted && badHeader(name, value)) return this.fail(new H1Error('invalid ' + name + ' header', 'UND_ERR_INVALID_ARG'));
         const n = name.length;
         if (n === 4 && (name === 'host' || name.toLowerCase() === 'host')) hasHost = true;
         else if (n === 14 && name.toLowerCase() === 'content-length') length = Number(value);
@@ -638,6 +647,8 @@ class H1Conn implements ParserSink {
     req.done = true;
     req.errored = true;
     if (req.body !== null && !Buffer.isBuffer(req.body)) (req.body as Readable).destroy();
+    // Tells the caller whether the upstream had begun to answer (no retry after that: SPEC §4).
+    if (received > 0) (err as { responseStarted?: boolean }).responseStarted = true;
     req.handler.onError?.(err);
   }
 
