@@ -40,6 +40,10 @@ import { Memoirist } from 'memoirist';
 import { createRouter } from '../dist/router/index.js';
 import { fmt, table } from './lib.js';
 
+// BENCH_ROUTER_BEFORE=/path/to/other/dist/router/index.js adds that build's three Sluice rows
+// ("... (before)"), measured in the same rounds, for before/after comparisons of a change.
+const beforeModule = process.env.BENCH_ROUTER_BEFORE ? await import(pathToFileURL(process.env.BENCH_ROUTER_BEFORE).href) : null;
+
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
 /** The string as a server would create it from request bytes: flat (not a V8 cons string). */
@@ -171,6 +175,66 @@ function measure(pass, n, ms) {
   return { opsPerSec: (ops / (now - start)) * 1000, sink };
 }
 
+/**
+ * The three Sluice passes over `inputs` for one router. Compiled afresh per router (see
+ * `sluicePasses`) so that two routers measured in one process (BENCH_ROUTER_BEFORE) do not share
+ * the loops' type feedback: each set of loops stays monomorphic, as for a single router.
+ */
+function sluicePassesSource(label, sluice, n, inputs, consume) {
+  return [
+    [`sluice${label}`, () => {
+      let h = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index;
+        }
+      }
+      consume(x);
+      return h;
+    }],
+    [`sluice +params${label}`, () => {
+      let h = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index;
+          if (m.params !== null) x++;
+        }
+      }
+      consume(x);
+      return h;
+    }],
+    [`sluice +proxy fields${label}`, () => {
+      let h = 0;
+      let x = 0;
+      for (let i = 0; i < n; i++) {
+        const m = sluice.match(inputs[i]);
+        if (m !== null) {
+          h++;
+          x += m.index + m.upstreamPath.length;
+          if (m.params !== null) x++;
+          const s = m.strippedPrefix;
+          if (s !== null) x += s.length;
+        }
+      }
+      consume(x);
+      return h;
+    }],
+  ];
+}
+
+function sluicePasses(label, sluice, n, inputs) {
+  const fresh = new Function(`return ${sluicePassesSource.toString()}`)();
+  return fresh(label, sluice, n, inputs, (x) => {
+    consumed += x;
+  });
+}
+
 function benchTable(count, ms) {
   const { routes, fmw, mem, requests } = generate(count);
   const n = requests.length;
@@ -210,50 +274,10 @@ function benchTable(count, ms) {
   // adds a field of every result to `consumed`. The loops are written out once per contender on
   // purpose: a shared loop calling `find` through a parameter would be one megamorphic call site
   // for all routers, and would time V8's dispatch rather than the routers.
+  const before = beforeModule === null ? [] : sluicePasses(' (before)', beforeModule.createRouter(routes, new Map([['svc', { id: 'svc', path: null }]])), n, inputs);
   const passes = [
-    ['sluice', () => {
-      let h = 0;
-      let x = 0;
-      for (let i = 0; i < n; i++) {
-        const m = sluice.match(inputs[i]);
-        if (m !== null) {
-          h++;
-          x += m.index;
-        }
-      }
-      consumed += x;
-      return h;
-    }],
-    ['sluice +params', () => {
-      let h = 0;
-      let x = 0;
-      for (let i = 0; i < n; i++) {
-        const m = sluice.match(inputs[i]);
-        if (m !== null) {
-          h++;
-          x += m.index;
-          if (m.params !== null) x++;
-        }
-      }
-      consumed += x;
-      return h;
-    }],
-    ['sluice +proxy fields', () => {
-      let h = 0;
-      let x = 0;
-      for (let i = 0; i < n; i++) {
-        const m = sluice.match(inputs[i]);
-        if (m !== null) {
-          h++;
-          x += m.index + m.upstreamPath.length;
-          if (m.params !== null) x++;
-          const s = m.strippedPrefix;
-          if (s !== null) x += s.length;
-        }
-      }
-      consumed += x;
-      return h;
-    }],
+    ...sluicePasses('', sluice, n, inputs),
+    ...before,
     ['find-my-way', () => {
       let h = 0;
       let x = 0;

@@ -1,0 +1,83 @@
+/**
+ * One compiled (route, path) pair: what the tree files, what compile.ts ranks and what a lookup
+ * tests. Fields read on every lookup that reaches the entry come first (shared cache lines).
+ */
+import type { Route } from '../config/types.js';
+import type { Constraint } from './constraints/types.js';
+
+// Entry.kind: the path's kind
+export const K_NONE = 0;
+export const K_PREFIX = 1;
+export const K_REGEX = 2;
+export const K_TEMPLATE = 3;
+
+// template parts (Entry.tplKinds)
+export const P_LIT = 0;
+export const P_PARAM = 1;
+export const P_REST = 2;
+
+// Entry.flags: what besides the method mask a lookup must test (0 = accept at once)
+/** Some constraint strategy (hosts, headers, snis, protocols, ...) has state for this entry. */
+export const F_CHECKS = 1;
+/** Regex or template path: the path itself must be tested (a prefix is matched by the tree). */
+export const F_PATH = 2;
+
+/**
+ * Request method bit for methods no route lists (and methods beyond the 30th distinct one, which
+ * share it and are told apart by the methods constraint). Bit 30, not 31: masks stay small ints.
+ */
+export const M_OTHER = 1 << 30;
+
+export class Entry {
+  rank = 0;
+  /** Bits of the accepted methods; -1 (every bit) when the route has no methods. */
+  methodMask = -1;
+  flags = 0;
+  kind = K_NONE;
+  /** Index of the route in ordered(). */
+  routeIndex = 0;
+  readonly route: Route;
+  path: string | null = null;
+  prefixLen = 0;
+  strip = true;
+  v1 = false;
+  base = '/';
+  /** Tree key: literal prefix of the path. */
+  key = '';
+  // --- path
+  pathIdx = 0;
+  regex: RegExp | null = null;
+  /** Named groups of the regex, in order ([] when none). */
+  regexGroups: string[] = [];
+  /** The match result needs the regex's exec() (named groups or strip_path): run it, not test(). */
+  regexExec = false;
+  tplKinds: Uint8Array | null = null;
+  tplTexts: string[] = [];
+  tplParams = 0;
+  // --- constraints: parallel arrays, in the order of the CONSTRAINTS table (methods excluded:
+  // the method mask above prefilters, see `methodsState`)
+  checks: Array<Constraint<unknown>> = [];
+  states: unknown[] = [];
+  /** Every constraint's compiled state by name (also methods), for explain and bucketing. */
+  byName: Map<string, unknown> = new Map();
+  /** The methods constraint's state when the mask alone cannot tell (methods past the 30th). */
+  methodsState: unknown = null;
+  // --- priority (compile.ts compareEntries)
+  weight = 0;
+  plainHostOnly = 0;
+  headerCount = 0;
+  pathClass = 0;
+  regexPriority = 0;
+  isTemplate = 0;
+  literalSegments = 0;
+  greedy = 0;
+  segments = 0;
+  order = 0;
+
+  constructor(route: Route) {
+    this.route = route;
+  }
+}
+
+/** [] shared by every tree node without candidates. */
+export const EMPTY: Entry[] = [];
