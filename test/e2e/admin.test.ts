@@ -64,7 +64,7 @@ describe('admin API', () => {
   it('GET /status has the fields of SPEC §7', async () => {
     await fetch(`${gw.url}/echo`);
     const s = (await (await admin('/status')).json()) as Record<string, any>;
-    expect(Object.keys(s).sort()).toEqual(['config', 'connections', 'reload', 'uptime_s', 'version', 'workers']);
+    expect(Object.keys(s).sort()).toEqual(['config', 'connections', 'reload', 'runtime', 'uptime_s', 'version', 'workers']);
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(s.uptime_s).toBeGreaterThanOrEqual(0);
     expect(s.workers).toHaveLength(1);
