@@ -46,6 +46,11 @@ run)
     mounts+=("$2")
     if [ "${3:-}" = ro ]; then mount -o remount,bind,ro "$2"; fi
   }
+  # The root fs as a mount point of its own (private), so that tests can unshare -m inside it
+  # (a read-only root) without their mounts reaching the host.
+  mount --bind "$root" "$root"
+  mounts+=("$root")
+  mount --make-private "$root"
   mkdir -p "$root/proc"
   mount -t proc proc "$root/proc"
   mounts+=("$root/proc")
