@@ -145,5 +145,13 @@ const target = join(DIST, 'sluice');
 rmSync(target, { force: true });
 copyFileSync(node, target);
 chmodSync(target, 0o755);
+// The official Node binary carries ~18 MB of symbols: drop them (binutils' strip, when present).
+if (process.env.SLUICE_SEA_STRIP !== '0') {
+  try {
+    execFileSync('strip', [target], { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch (e) {
+    log(`not stripped (${e.code === 'ENOENT' ? 'no strip here: apt-get install binutils' : e.message})`);
+  }
+}
 execFileSync(process.execPath, [require.resolve('postject/dist/cli.js'), target, 'NODE_SEA_BLOB', join(OUT, 'sea.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'inherit'] });
 log(`wrote dist/sluice (${(statSync(target).size / 1048576).toFixed(1)} MiB: Node ${nodeInfo.v}, uWS ${uws.version}, assets ${manifest.hash})`);
