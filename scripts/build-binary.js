@@ -13,7 +13,8 @@
 //
 // Which Node is embedded: SLUICE_SEA_NODE (a path to a node executable), else Node 24 from npm
 // (node-linux-<arch>@24). Its ABI picks the uWS build: Node 24 embeds uWS 20.57 (glibc >= 2.38);
-// SLUICE_SEA_NODE=$(command -v node) on Node 20 embeds 20.30, for local use on older glibc.
+// SLUICE_SEA_NODE=$(command -v node) on Node 20 embeds 20.30, for local use on older glibc
+// (SLUICE_SEA_OUTPUT=dist/sluice-node20 writes it beside the release one).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -58,8 +59,19 @@ const builds = [
   { version: '20.57.0', dir: dirname(require.resolve('uws-20.57')) },
   { version: '20.30.0', dir: join(dirname(require.resolve('uws-20.30')), '..', 'binaries') },
 ];
-const uws = builds.find((b) => existsSync(join(b.dir, uwsName)));
-if (!uws) throw new Error(`no uWS build has ${uwsName}`);
+const withAbi = builds.filter((b) => existsSync(join(b.dir, uwsName)));
+if (withAbi.length === 0) throw new Error(`no uWS build has ${uwsName}`);
+// The newest build that loads here with that Node (src/uws/load.ts's choice), else the newest for
+// its ABI (Node 24 built on glibc < 2.38: the binary then runs only where glibc >= 2.38).
+const loadsHere = (b) => {
+  try {
+    execFileSync(node, ['-e', `process.dlopen({ exports: {} }, ${JSON.stringify(join(b.dir, uwsName))})`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const uws = (process.env.SLUICE_SEA_UWS && withAbi.find((b) => b.version.startsWith(process.env.SLUICE_SEA_UWS))) || withAbi.find(loadsHere) || withAbi[0];
 log(`embedding uWS ${uws.version} (${uwsName})`);
 
 // --- bundles ----------------------------------------------------------------------------------
@@ -76,6 +88,10 @@ const lazyTable = `module.exports = {\n${[...lazyIds].sort().map((id) => `  ${JS
 const seaPlugin = {
   name: 'sluice-sea',
   setup(build) {
+    // Optional native helpers of ws and macOS-only fsevents (chokidar), each loaded in a try:
+    // a module that throws, so the SEA's require (built-ins only) is never asked for them.
+    build.onResolve({ filter: /^(bufferutil|utf-8-validate|fsevents)$/ }, (args) => ({ path: args.path, namespace: 'sluice-absent' }));
+    build.onLoad({ filter: /.*/, namespace: 'sluice-absent' }, (args) => ({ contents: `throw new Error(${JSON.stringify(args.path + ' is not bundled')});`, loader: 'js' }));
     build.onResolve({ filter: /^sluice-lazy-table$/ }, () => ({ path: 'sluice-lazy-table', namespace: 'sluice' }));
     build.onLoad({ filter: /.*/, namespace: 'sluice' }, () => ({ contents: lazyTable, loader: 'js', resolveDir: ROOT }));
     build.onLoad({ filter: /\.js$/ }, (args) => {
@@ -101,8 +117,6 @@ const common = {
   format: 'cjs',
   target: 'node20',
   plugins: [seaPlugin],
-  // Optional native helpers of ws, and macOS-only fsevents (chokidar): each is loaded in a try.
-  external: ['bufferutil', 'utf-8-validate', 'fsevents'],
   logLevel: 'warning',
   legalComments: 'none',
   minifyWhitespace: false,
@@ -141,7 +155,7 @@ writeFileSync(
 execFileSync(node, ['--experimental-sea-config', join(OUT, 'sea-config.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
 
 // --- inject -----------------------------------------------------------------------------------
-const target = join(DIST, 'sluice');
+const target = process.env.SLUICE_SEA_OUTPUT ? join(ROOT, process.env.SLUICE_SEA_OUTPUT) : join(DIST, 'sluice');
 rmSync(target, { force: true });
 copyFileSync(node, target);
 chmodSync(target, 0o755);
@@ -154,4 +168,4 @@ if (process.env.SLUICE_SEA_STRIP !== '0') {
   }
 }
 execFileSync(process.execPath, [require.resolve('postject/dist/cli.js'), target, 'NODE_SEA_BLOB', join(OUT, 'sea.blob'), '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { stdio: ['ignore', 'ignore', 'inherit'] });
-log(`wrote dist/sluice (${(statSync(target).size / 1048576).toFixed(1)} MiB: Node ${nodeInfo.v}, uWS ${uws.version}, assets ${manifest.hash})`);
+log(`wrote ${relative(ROOT, target)} (${(statSync(target).size / 1048576).toFixed(1)} MiB: Node ${nodeInfo.v}, uWS ${uws.version}, assets ${manifest.hash})`);
