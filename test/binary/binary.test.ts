@@ -123,13 +123,16 @@ describe.skipIf(!isBinary)('dist/sluice, the single executable', () => {
     const script = [
       'set -e',
       'mount --bind / /',
+      // The binary may live under /tmp (a clone there): reach it through /mnt, read-only too.
+      'mount --bind "$(dirname "$BIN")" /mnt',
+      'mount -o remount,bind,ro /mnt',
       'mount -o remount,bind,ro /',
       'mount -t tmpfs -o mode=1777 tmpfs /tmp',
       'if touch /sluice-rw-probe 2>/dev/null; then echo "root is writable"; exit 9; fi',
       'printf "%s" "$CONFIG" > /tmp/gateway.yaml',
       'cd /',
-      `"$BIN" validate -c /tmp/gateway.yaml`,
-      `exec env -i "$BIN" start -c /tmp/gateway.yaml --proxy-listen 127.0.0.1:${proxy} --admin-listen 127.0.0.1:${admin} --workers 1`,
+      `/mnt/"$(basename "$BIN")" validate -c /tmp/gateway.yaml`,
+      `exec env -i /mnt/"$(basename "$BIN")" start -c /tmp/gateway.yaml --proxy-listen 127.0.0.1:${proxy} --admin-listen 127.0.0.1:${admin} --workers 1`,
     ].join('\n');
     const proc = spawn('unshare', ['-m', 'sh', '-c', script], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CONFIG, BIN: SLUICE }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
