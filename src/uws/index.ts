@@ -22,7 +22,6 @@ const uWS: UwsModule = load();
 export default uWS;
 
 // The types, under the same name as the value (`uWS.HttpResponse`), as the packages export them.
-// eslint-disable-next-line @typescript-eslint/no-namespace
 declare namespace uWS {
   export type HttpResponse = T.HttpResponse;
   export type HttpRequest = T.HttpRequest;

@@ -69,15 +69,16 @@ const DEFAULT_MAX_HEADER_BYTES = 16384;
 
 /**
  * uWS's own limits, from Sluice's settings (environment), set before the library loads. uWS
- * must never be the one to refuse a request within SPEC's limits: its limit is the largest
- * header block Sluice allows plus room for the request line, so Sluice sees oversized blocks
- * itself (up to uWS's hard maximum) and answers 431.
+ * must never be the one to refuse a request within SPEC's limits: its header-size limit is
+ * twice Sluice's (SLUICE_MAX_HEADER_BYTES) plus room for the request line, at least 64 KiB, so
+ * a block over Sluice's limit still reaches Sluice, which answers its own 431. 20.57 reads
+ * UWS_HTTP_MAX_HEADERS_SIZE once per process, when the library loads (default 4 KB); 20.30
+ * ignores it (~60 KB, fixed). The header count is fixed at compile time in both builds
+ * (20.57: 100 lines, then its own 431; 20.30 hangs from 49 lines): README "Known limitations".
  */
 export function uwsEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const configured = Number(env.SLUICE_MAX_HEADER_BYTES ?? DEFAULT_MAX_HEADER_BYTES);
   const headerBytes = Number.isInteger(configured) && configured >= 1024 ? configured : DEFAULT_MAX_HEADER_BYTES;
-  // Twice the limit (and at least 64 KiB), so a block just over the limit still reaches Sluice,
-  // which answers 431 itself instead of uWS dropping the connection.
   return { UWS_HTTP_MAX_HEADERS_SIZE: String(Math.max(2 * headerBytes + 8192, 65536)) };
 }
 
