@@ -73,7 +73,7 @@ const DEFAULT_MAX_HEADER_BYTES = 16384;
  * twice Sluice's (SLUICE_MAX_HEADER_BYTES) plus room for the request line, at least 64 KiB, so
  * a block over Sluice's limit still reaches Sluice, which answers its own 431. 20.57 reads
  * UWS_HTTP_MAX_HEADERS_SIZE once per process, when the library loads (default 4 KB); 20.30
- * ignores it (~60 KB, fixed). The header count is fixed at compile time in both builds
+ * ignores it (a fixed limit: 70 KB still reaches Sluice, 200 KB is dropped). The header count is fixed at compile time in both builds
  * (20.57: 100 lines, then its own 431; 20.30 hangs from 49 lines): README "Known limitations".
  */
 export function uwsEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
