@@ -10,6 +10,8 @@
 # `run` bind-mounts /proc, /dev, a fresh /dev/shm, this repository at its own path (and
 # ../shared read-only when it exists), and unmounts all of it when CMD ends.
 set -euo pipefail
+# chroot, mount and mmdebstrap's helpers live in sbin, which a non-login PATH may lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 cmd=${1:?usage: debian13.sh make|run ROOTFS ...}
 root=${2:?usage: debian13.sh make|run ROOTFS ...}
@@ -64,7 +66,7 @@ run)
   bind "$repo" "$root$repo"
   if [ -d "$repo/../shared" ]; then bind "$(cd "$repo/../shared" && pwd)" "$root$(cd "$repo/.." && pwd)/shared" ro; fi
   set +e
-  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/bin:/usr/bin:/bin TMPDIR=/tmp CI="${CI:-}" LANG=C.UTF-8 \
+  chroot "$root" /usr/bin/env -i HOME=/root PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin TMPDIR=/tmp CI="${CI:-}" LANG=C.UTF-8 \
     ${SLUICE_TEST_COMMAND:+SLUICE_TEST_COMMAND="$SLUICE_TEST_COMMAND"} \
     bash -c "cd '$repo' && $*"
   rc=$?
