@@ -1,7 +1,7 @@
 // The floor of this architecture, for the proxy benchmark's "naive" row: uWebSockets.js in,
 // Sluice's HTTP/1.1 upstream client out, nothing else (no routing, no forwarded headers, no
 // plugins, no metrics, no logs). `node bench/naive-proxy.js UPSTREAM_PORT PORT`.
-import uWS from 'uWebSockets.js';
+import uWS from '../dist/uws/index.js';
 import { H1Pool } from '../dist/upstream/h1/index.js';
 
 const [upstreamPort, port] = process.argv.slice(2).map(Number);

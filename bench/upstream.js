@@ -1,6 +1,6 @@
 // A fast upstream for benchmarks (uWebSockets.js): GET answers a ~50-byte JSON body; POST reads
 // the body and answers the same; /bytes/N streams N bytes. `node bench/upstream.js PORT`.
-import uWS from 'uWebSockets.js';
+import uWS from '../dist/uws/index.js';
 
 const port = Number(process.argv[2] ?? 9100);
 const BODY = '{"ok":true,"message":"hello from the upstream!!"}';

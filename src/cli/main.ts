@@ -33,7 +33,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (name === '--version' || name === '-v') {
     const { VERSION } = await import('../server/gateway.js');
-    process.stdout.write(VERSION + '\n');
+    const { runtimeInfo } = await import('../uws/load.js');
+    const rt = runtimeInfo();
+    // SPEC §2: Sluice, Node, the uWS build and glibc; one `name version` per line.
+    process.stdout.write(`sluice ${VERSION}\nnode ${rt.node}\nuws ${rt.uws ?? 'none (no native build loads here)'}\nglibc ${rt.glibc ?? 'none'}\n`);
     return 0;
   }
   const command = COMMANDS[name];

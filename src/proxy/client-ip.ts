@@ -1,4 +1,4 @@
-import type uWS from 'uWebSockets.js';
+import type uWS from '../uws/index.js';
 
 // The last IPv4 address seen and its text: most requests come from a few addresses (a load
 // balancer, a client's keep-alive connection), so the text is usually reused as is.

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type uWS from 'uWebSockets.js';
+import type uWS from '../uws/index.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
 import { performance } from 'node:perf_hooks';

@@ -1,6 +1,6 @@
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { RouteMatch } from '../router/types.js';
-import type uWS from 'uWebSockets.js';
+import type uWS from '../uws/index.js';
 import type { RouteRuntime } from '../snapshot/types.js';
 import { clientIp } from './client-ip.js';
 import { VIA_VALUE } from './headers.js';

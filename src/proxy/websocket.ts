@@ -24,7 +24,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage, ClientRequest } from 'node:http';
 import type { AccessLog } from '../observability/access-log.js';
-import type uWS from 'uWebSockets.js';
+import type uWS from '../uws/index.js';
 import WebSocket from 'ws';
 import type { WorkerMetrics } from '../observability/metrics.js';
 import type { Chain } from '../plugins/chain.js';

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import uWS from 'uWebSockets.js';
+import uWS from '../uws/index.js';
+import { runtimeInfo } from '../uws/load.js';
 import client from 'prom-client';
 import { redactConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
@@ -154,6 +155,7 @@ export class AdminServer {
     const hashes = workers.hashes();
     return {
       version,
+      runtime: runtimeInfo(),
       listeners: this.deps.listeners(),
       uptime_s: Math.round((Date.now() - startedAt) / 1000),
       workers: hashes.map((hash, i) => ({ index: i, config_hash: stats[i]?.hash ?? hash, in_flight: stats[i]?.inFlight ?? null, websockets: stats[i]?.websockets ?? null })),

@@ -1,6 +1,6 @@
 import { parentPort, workerData, threadId } from 'node:worker_threads';
 import { randomBytes } from 'node:crypto';
-import uWS from 'uWebSockets.js';
+import uWS from '../uws/index.js';
 import type { Config } from '../config/types.js';
 import { createLogger } from '../observability/logger.js';
 import { AccessLog } from '../observability/access-log.js';

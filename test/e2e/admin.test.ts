@@ -64,8 +64,9 @@ describe('admin API', () => {
   it('GET /status has the fields of SPEC §7', async () => {
     await fetch(`${gw.url}/echo`);
     const s = (await (await admin('/status')).json()) as Record<string, any>;
-    expect(Object.keys(s).sort()).toEqual(['config', 'connections', 'listeners', 'reload', 'uptime_s', 'version', 'workers']);
+    expect(Object.keys(s).sort()).toEqual(['config', 'connections', 'listeners', 'reload', 'runtime', 'uptime_s', 'version', 'workers']);
     expect(s.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(s.runtime).toEqual({ node: expect.stringMatching(/^\d+\.\d+\.\d+$/), uws: expect.stringMatching(/^20\.(57|30)\.0$/), glibc: expect.stringMatching(/^2\.\d+$/) });
     expect(s.uptime_s).toBeGreaterThanOrEqual(0);
     expect(s.workers).toHaveLength(1);
     expect(s.workers[0].config_hash).toBe(s.config.hash);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { SignJWT, exportSPKI, generateKeyPair, type KeyLike } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
+import { SLUICE, SLUICE_ARGS, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 let up: Upstream;
@@ -576,7 +576,7 @@ services:
     let out = '';
     let code = 0;
     try {
-      execFileSync(process.execPath, [BIN, 'validate', '-c', file], { encoding: 'utf8' });
+      execFileSync(SLUICE, [...SLUICE_ARGS, 'validate', '-c', file], { encoding: 'utf8' });
     } catch (e) {
       const err = e as { status: number; stdout: string; stderr: string };
       code = err.status;

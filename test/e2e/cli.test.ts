@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLUICE, SLUICE_ARGS } from '../helpers/gateway.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const BIN = join(ROOT, 'bin/sluice.js');
 let dir: string;
 
 const y = (...lines: string[]): string => lines.join('\n') + '\n';
@@ -22,7 +22,7 @@ interface Run {
 }
 
 function sluice(args: string[], env: NodeJS.ProcessEnv = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
+  const r = spawnSync(SLUICE, [...SLUICE_ARGS, ...args], {
     cwd: dir,
     encoding: 'utf8',
     env: { PATH: process.env.PATH, ...env },

@@ -6,7 +6,7 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, freePort, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
+import { SLUICE, SLUICE_ARGS, freePort, startGateway, tempDir, type GatewayProcess } from '../helpers/gateway.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -451,7 +451,7 @@ plugins:
   - name: opentelemetry
     config: { resource_attributes: { a: b } }
 `);
-    const r = spawnSync(process.execPath, [BIN, 'validate', '-c', file], { encoding: 'utf8' });
+    const r = spawnSync(SLUICE, [...SLUICE_ARGS, 'validate', '-c', file], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout + r.stderr).toContain('custom_fields_by_lua is not supported: Sluice runs no Lua code');
     expect(r.stdout + r.stderr).toContain('traces_endpoint (or its older name endpoint) is required');

@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, REPO_ROOT, freePort, tempDir } from '../helpers/gateway.js';
+import { SLUICE, SLUICE_ARGS, REPO_ROOT, freePort, tempDir } from '../helpers/gateway.js';
 
 const CONFIG = '_format_version: "3.0"\nservices:\n  - name: a\n    url: http://127.0.0.1:1\n    routes:\n      - paths: [/]\n';
 
 function run(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20000 });
+  return spawnSync(SLUICE, [...SLUICE_ARGS, ...args], { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 20000 });
 }
 
 describe('sluice start settings', () => {

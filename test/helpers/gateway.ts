@@ -7,6 +7,18 @@ import { join, resolve } from 'node:path';
 export const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 export const BIN = join(REPO_ROOT, 'bin', 'sluice.js');
 
+/**
+ * The `sluice` command the end-to-end tests run: `$SLUICE_TEST_COMMAND` when set (words split on
+ * spaces, a relative first word resolved against the repository, e.g. `dist/sluice` for the single
+ * executable), else `node bin/sluice.js` with this Node. Spawn as `spawn(SLUICE, [...SLUICE_ARGS, ...args])`.
+ */
+export const [SLUICE, ...SLUICE_ARGS]: [string, ...string[]] = (() => {
+  const words = (process.env.SLUICE_TEST_COMMAND ?? '').trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return [process.execPath, BIN];
+  const [first, ...rest] = words as [string, ...string[]];
+  return [first.includes('/') ? resolve(REPO_ROOT, first) : first, ...rest];
+})();
+
 const handedOut = new Set<number>();
 
 /**
@@ -88,7 +100,7 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
   }
   if (yaml !== null) writeFileSync(configPath, yaml);
   const args = [
-    BIN, 'start', '-c', configPath,
+    ...SLUICE_ARGS, 'start', '-c', configPath,
     '--proxy-listen', `127.0.0.1:${proxyPort}`,
     '--proxy-listen-tls', `127.0.0.1:${tlsPort}`,
     '--admin-listen', `127.0.0.1:${adminPort}`,
@@ -96,7 +108,7 @@ export async function startGateway(yaml: string | null, opts: StartOptions = {})
     '--log-level', opts.logLevel ?? 'info',
     ...(opts.args ?? []),
   ];
-  const proc = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(SLUICE, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(proc);
   const lines: string[] = [];
   const listeners = new Set<() => void>();

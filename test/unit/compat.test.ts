@@ -1,5 +1,5 @@
 /**
- * Kong declarative-config compatibility: every real kong.yml of ../shared/compat/kong/ must do
+ * Kong declarative-config compatibility: every real kong.yml of test/fixtures/kong/ (a copy of ../shared/compat/kong/) must do
  * what MANIFEST.tsv's `expect` column says. Plugins named in SPEC §5 but not implemented yet may
  * fail with exactly `plugin X is not supported`; nothing else may.
  */
@@ -12,7 +12,7 @@ import type { Diagnostic } from '../../src/config/types.js';
 import { SPEC_PLUGIN_NAMES } from '../../src/plugins/registry.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const corpus = resolve(repoRoot, '..', 'shared', 'compat', 'kong');
+const corpus = resolve(repoRoot, 'test', 'fixtures', 'kong');
 
 /** The corpus leaves `{vault://env/...}` unresolved on purpose: give every variable a value. */
 const anyEnv = new Proxy({} as NodeJS.ProcessEnv, { get: (_t, name) => (typeof name === 'string' ? `compat-${name}` : undefined) });

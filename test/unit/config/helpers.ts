@@ -30,7 +30,7 @@ export function config(text: string, env: NodeJS.ProcessEnv = {}): Config {
 }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const corpus = resolve(repoRoot, '..', 'shared', 'compat', 'kong');
+export const corpus = resolve(repoRoot, 'test', 'fixtures', 'kong');
 
 /** Every configuration file we have: the repository's gateway.yaml, the examples, and the Kong corpus. */
 export function configFiles(): string[] {

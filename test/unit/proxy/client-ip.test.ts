@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type uWS from 'uWebSockets.js';
+import type uWS from '../../../src/uws/index.js';
 import { clientIp } from '../../../src/proxy/client-ip.js';
 
 function res(bytes: number[], text: string): uWS.HttpResponse {

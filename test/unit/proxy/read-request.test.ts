@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type uWS from 'uWebSockets.js';
+import type uWS from '../../../src/uws/index.js';
 import { PluginRequest } from '../../../src/proxy/plugin-request.js';
 
 /** The request reader on its own: a uWS request stand-in handing headers out in arrival order. */
