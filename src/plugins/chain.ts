@@ -35,7 +35,7 @@ export interface Chain {
   /** `bufferResponseBody` handlers (asked when a response head arrives), null when none. */
   bufferResponse?: ReadonlyArray<(ctx: PluginContext, status: number) => number> | null;
   /** `body` handlers, in priority order, null when none. */
-  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer> | null;
+  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>> | null;
 }
 
 /**

@@ -124,6 +124,8 @@ export interface PluginContext {
    * added (the last one added wins). Lower-case or any-case name.
    */
   getResponseHeader?(name: string): string | undefined;
+  /** Replaces the status of the response the client gets (body phase: Kong's kong.response.exit in response). */
+  setResponseStatus?(status: number): void;
   /** The upstream response's own headers, flat [lower-case name, value, ...] (proxy-cache stores them). */
   upstreamResponseHeaders?(): string[];
 }
@@ -158,7 +160,8 @@ export interface PluginHandlers {
   bufferResponseBody?: (ctx: PluginContext, status: number) => number;
   /**
    * The whole upstream response body, when it was buffered: returns the body to send (the same
-   * Buffer when unchanged). Runs in priority order before the header phase; Content-Length follows.
+   * Buffer when unchanged), or a promise of it (Kong-format response phases: the proxy waits).
+   * Runs in priority order before the header phase; Content-Length follows.
    */
-  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer;
+  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>;
 }
