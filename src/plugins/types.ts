@@ -6,6 +6,8 @@ import type { Config, Consumer, PluginInstance, Route, Service } from '../config
  * (parsed CIDRs, compiled regexes, hashed keys). The request path only calls the handlers.
  */
 export interface PluginDefinition {
+  /** The plugin API version the plugin is written for (src/plugins/api.ts PLUGIN_API_VERSION); custom plugins say it, bundled ones are always current. */
+  apiVersion?: number;
   name: string;
   /** Kong's priority: higher runs first in the access phase. */
   priority: number;
