@@ -44,6 +44,10 @@ services:
             config: { value: from-native }
       - name: plain
         paths: [/plain]
+      - name: folder
+        paths: [/folder]
+        plugins:
+          - name: folder-echo
 `;
 
 beforeAll(async () => {
@@ -127,6 +131,15 @@ describe('isolation', () => {
     const r = await fetch(`${gw.url}/faulty/crlf`);
     expect(r.status).toBe(500);
     await gw.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('CR, LF or NUL'));
+  });
+});
+
+describe('plugin files', () => {
+  it('a folder with an ES module index.js is one plugin named after the folder; CommonJS .js under "type": "module" loads too', async () => {
+    const r = await fetch(`${gw.url}/folder`, { method: 'POST', body: 'x' });
+    expect(r.headers.get('x-folder')).toBe('folder saw POST');
+    expect(r.headers.get('x-folder-consumer')).toBe('none');
+    expect(((await r.json()) as Json).headers['x-route-name']).toBe('folder');
   });
 });
 

@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, Module } from 'node:module';
 import { basename, dirname, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BUNDLED, Catalogue, type PluginOrigin } from '../catalogue.js';
@@ -161,10 +161,22 @@ async function importFresh(f: Found, version: string): Promise<unknown> {
   try {
     return await import(`${pathToFileURL(f.file).href}?v=${version}`);
   } catch (e) {
+    // A kong-js-pdk plugin (module.exports) in a folder whose package.json says "type": "module":
+    // load it as the CommonJS it is, as Kong's plugin server would.
+    if (e instanceof ReferenceError && /\b(module|exports|require) is not defined in ES module scope/.test(e.message)) return compileCommonJs(f.file);
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING' || code === 'ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING_FLAG') return req(f.file);
     throw e;
   }
+}
+
+/** Compiles `file` as a CommonJS module whatever package.json says (a fresh instance each time). */
+function compileCommonJs(file: string): unknown {
+  const m = new Module(file) as Module & { _compile(code: string, file: string): void; filename: string; paths: string[] };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));
+  m._compile(readFileSync(file, 'utf8'), file);
+  return m.exports;
 }
 
 /** The native definition a module exports (default export, `plugin`, or the module itself), if any. */
