@@ -74,6 +74,7 @@ class FakeContext implements PluginContext {
   originHeaders: Record<string, string> = {};
   status = 200;
   errorMessage: string | null = null;
+  hideConsumerGroups = false;
   constructor(req: FakeRequest) {
     const [p, q] = (req.path ?? '/').split('?', 2) as [string, string | undefined];
     this.method = (req.method ?? 'GET').toUpperCase();

@@ -67,7 +67,12 @@ export interface PluginResponse {
 
 export type AccessResult = void | PluginResponse | Promise<void | PluginResponse>;
 
-/** What a plugin sees of a request. Implemented by the proxy's request object. */
+/**
+ * What a plugin sees of a request. Implemented by the proxy's request objects (HTTP requests and
+ * WebSocket upgrades). Members every request has are required; the optional ones are the body
+ * and HTTP-only capabilities (absent on WebSocket upgrades, `requestBody` null unless the chain
+ * asked for bodies with `bufferRequestBody`).
+ */
 export interface PluginContext {
   readonly method: string;
   /** Normalized path, no query string. */
@@ -107,7 +112,7 @@ export interface PluginContext {
    */
   limitRequestBody?(maxBytes: number): void;
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
-  hideConsumerGroups?: boolean;
+  hideConsumerGroups: boolean;
   /**
    * The whole request body, read before the access phase, when a plugin of the route's chain
    * asked for it (`PluginHandlers.bufferRequestBody`); empty when the request has none. Null on
@@ -119,17 +124,17 @@ export interface PluginContext {
   /** Replaces the method sent upstream (request-transformer http_method). */
   setUpstreamMethod?(method: string): void;
   /** Replaces the whole path sent upstream (no query string; request-transformer replace.uri). */
-  setUpstreamPath?(path: string): void;
+  setUpstreamPath(path: string): void;
   /**
    * A response header as the client will get it so far (header, bufferResponseBody and body
    * phases): the upstream's or the gateway-made response's, minus removed ones, plus ones plugins
    * added (the last one added wins). Lower-case or any-case name.
    */
-  getResponseHeader?(name: string): string | undefined;
+  getResponseHeader(name: string): string | undefined;
   /** Replaces the status of the response the client gets (body phase: Kong's kong.response.exit in response). */
   setResponseStatus?(status: number): void;
   /** The upstream response's own headers, flat [lower-case name, value, ...] (proxy-cache stores them). */
-  upstreamResponseHeaders?(): string[];
+  upstreamResponseHeaders(): string[];
 }
 
 /** What the log phase gets, after the response is finished. */

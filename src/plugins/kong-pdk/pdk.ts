@@ -274,7 +274,6 @@ class ServiceRequest {
   async setPath(path: string): Promise<void> {
     const p = checkBytes('kong.service.request.set_path', 'path', path);
     if (!p.startsWith('/')) throw new TypeError('kong.service.request.set_path: path must start with /');
-    if (this.s.req.setUpstreamPath === undefined) throw unsupported('kong.service.request.set_path');
     this.s.req.setUpstreamPath(p);
   }
   async setRawQuery(query: string): Promise<void> {
@@ -322,7 +321,7 @@ function currentUpstreamHeader(req: PluginContext, lower: string): string | unde
 }
 
 function upstreamHeaders(req: PluginContext): Record<string, string | string[]> {
-  const flat = req.upstreamResponseHeaders?.() ?? [];
+  const flat = req.upstreamResponseHeaders();
   const out: Record<string, string | string[]> = {};
   for (let i = 0; i < flat.length; i += 2) {
     const k = flat[i]!;
@@ -385,7 +384,7 @@ class Response {
     return this.s.status || this.s.info?.status || null;
   }
   async getHeader(name: string): Promise<string | undefined> {
-    return this.s.req.getResponseHeader?.(String(name));
+    return this.s.req.getResponseHeader(String(name));
   }
   async getHeaders(_max?: number): Promise<Record<string, string | string[]>> {
     const out = this.s.phase === 'access' || this.s.phase === 'rewrite' ? {} : upstreamHeaders(this.s.req);
