@@ -10,6 +10,7 @@ const ALL = {
   cache: () => import('./cache.js'),
   websocket: () => import('./websocket.js'),
   reload: () => import('./reload.js'),
+  plugins: () => import('./plugins.js'),
 };
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -49,5 +49,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(mod.HELP);
     return 0;
   }
+  // diff, explain and routes read the configuration too: custom plugins from the environment
+  // (SLUICE_PLUGINS_DIR, SLUICE_PLUGINS) load first, so their plugins validate there as well.
+  // (start and validate load them themselves, with --plugins-dir.)
+  if (name !== 'start' && name !== 'validate' && (process.env.SLUICE_PLUGINS_DIR || process.env.SLUICE_PLUGINS)) {
+    const { loadCliPlugins } = await import('./validate.js');
+    const problem = await loadCliPlugins(undefined);
+    if (problem !== null) {
+      process.stderr.write(`${problem.file}:${problem.line}:${problem.column} ${problem.message}\n`);
+      return 1;
+    }
+  }
   return mod.run(rest);
 }

@@ -13,6 +13,9 @@ Options (flag, then environment, then default):
   --admin-listen H:P|off   SLUICE_ADMIN_LISTEN    127.0.0.1:8001
   --workers N              SLUICE_WORKERS         number of CPUs
   --log-level LEVEL        SLUICE_LOG_LEVEL       info
+  --plugins-dir DIR        SLUICE_PLUGINS_DIR     none (':'-separated; custom plugins)
+                           SLUICE_PLUGINS         bundled + every plugin found
+                           SLUICE_PLUGIN_TIMEOUT_MS 10000
                            SLUICE_LOG_FORMAT      json (or pretty)
                            SLUICE_ADMIN_TOKEN     (required when admin listens beyond loopback)
                            SLUICE_MAX_HEADER_BYTES 16384
@@ -31,6 +34,7 @@ export async function run(argv: string[]): Promise<number> {
         'admin-listen': { type: 'string' },
         workers: { type: 'string' },
         'log-level': { type: 'string' },
+        'plugins-dir': { type: 'string', multiple: true },
       },
       strict: true,
     }));

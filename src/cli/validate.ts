@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import type { Config, Diagnostic } from '../config/types.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
+import { setActiveCatalogue } from '../plugins/catalogue.js';
+import { loadCatalogue, pluginsSpecFrom } from '../plugins/custom/load.js';
 import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, usageHint, writeJson } from './output.js';
 
 export const HELP = `Usage: sluice validate [-c FILE]... [--json] [FILE...]
@@ -15,6 +17,7 @@ then one summary line per file:
   gateway.yaml: invalid (2 errors)
 
 Options:
+  --plugins-dir DIR   custom plugins (as sluice start; also SLUICE_PLUGINS_DIR, SLUICE_PLUGINS)
   -c, --config FILE   file to check; repeat for several, or list them as arguments
                       (default $SLUICE_CONFIG, else ./gateway.yaml)
   --json              print one JSON document instead:
@@ -50,6 +53,18 @@ export async function compileCheck(config: Config, file: string): Promise<Diagno
   }
 }
 
+/** Loads the custom plugins (--plugins-dir, SLUICE_PLUGINS_DIR, SLUICE_PLUGINS) as the active catalogue; a load error as a diagnostic. */
+export async function loadCliPlugins(flagDirs: string[] | undefined): Promise<Diagnostic | null> {
+  const spec = pluginsSpecFrom(flagDirs);
+  try {
+    setActiveCatalogue(await loadCatalogue(spec));
+    return null;
+  } catch (e) {
+    const m = /\((\/[^)]+)\)/.exec((e as Error).message);
+    return { file: m?.[1] ?? spec.dirs[0] ?? '-', line: 1, column: 1, severity: 'error', message: `plugins: ${(e as Error).message}` };
+  }
+}
+
 async function check(file: string): Promise<FileResult> {
   const r = loadForCli(file);
   if (!r.ok) return { file, valid: false, errors: r.errors, warnings: r.warnings, counts: null };
@@ -73,12 +88,12 @@ function summary(r: FileResult): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { config?: string[]; json?: boolean };
+  let values: { config?: string[]; json?: boolean; 'plugins-dir'?: string[] };
   let positionals: string[];
   try {
     ({ values, positionals } = parseArgs({
       args: argv,
-      options: { config: { type: 'string', short: 'c', multiple: true }, json: { type: 'boolean' } },
+      options: { config: { type: 'string', short: 'c', multiple: true }, json: { type: 'boolean' }, 'plugins-dir': { type: 'string', multiple: true } },
       allowPositionals: true,
       strict: true,
     }));
@@ -93,8 +108,11 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (files.length === 0) files.push(configFileSetting(undefined));
 
+  // Custom plugins load as the gateway loads them: their configs are validated like bundled ones.
+  const plugins = await loadCliPlugins(values['plugins-dir']);
   const results: FileResult[] = [];
-  for (const f of files) results.push(await check(f));
+  if (plugins !== null) for (const f of files) results.push({ file: f, valid: false, errors: [plugins], warnings: [], counts: null });
+  else for (const f of files) results.push(await check(f));
   const valid = results.every((r) => r.valid);
 
   if (values.json) {

@@ -10,7 +10,8 @@ import { checkRefusedFields } from './refused.js';
 import { checkServiceTls } from './service-tls.js';
 import { resolveSecrets } from './secrets.js';
 import type { Config, Diagnostic, LoadResult } from './types.js';
-import { validateDocument } from './validate.js';
+import { validateDocument, type PluginLookup } from './validate.js';
+import { activeCatalogue } from '../plugins/catalogue.js';
 import { isObj, type Obj } from './walk.js';
 
 export type { Config, Diagnostic, LoadResult } from './types.js';
@@ -20,6 +21,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Parse with `yaml` only, skipping js-yaml's fast pass (load.ts); tests compare the two. */
   exact?: boolean;
+  /** The plugins to validate against (default: the process's active catalogue, bundled + custom). */
+  catalogue?: PluginLookup;
 }
 
 /** Reads and loads a configuration file (synchronously). */
@@ -50,7 +53,7 @@ export function loadConfigString(text: string, file: string, opts: LoadOptions =
   const secrets = resolveSecrets(root, file, opts.env ?? process.env);
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
-  const validation = validateDocument(root);
+  const validation = validateDocument(root, opts.catalogue ?? activeCatalogue());
   // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
   issues.push(...notUnder(root, issues, validation.issues));
   const ents = collectEntities(root);

@@ -1,5 +1,5 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { getPluginDefinition } from '../plugins/registry.js';
+import type { PluginDefinition } from '../plugins/types.js';
 import { err, formatPath, warn, type Issue, type JsonPath } from './issues.js';
 import { compileSchema, secretChains, validators } from './validators.js';
 import { isObj, items, pluginSites, type Obj } from './walk.js';
@@ -8,6 +8,11 @@ import { isObj, items, pluginSites, type Obj } from './walk.js';
 const secretChainCache = new WeakMap<object, string[][]>();
 /** Plugins registered without a schema file (tests): their schema compiled here, once. */
 const inlineValidators = new WeakMap<object, ValidateFunction>();
+
+/** The plugins validation knows (the gateway's catalogue, src/plugins/catalogue.ts). */
+export interface PluginLookup {
+  get(name: string): PluginDefinition | undefined;
+}
 
 export interface ValidateResult {
   issues: Issue[];
@@ -19,7 +24,7 @@ export interface ValidateResult {
  * Validates the (migrated) document against schemas/gateway.schema.json, filling defaults in
  * place, then each plugin's `config` against its plugin's schema. Reports every error.
  */
-export function validateDocument(root: Obj): ValidateResult {
+export function validateDocument(root: Obj, catalogue: PluginLookup): ValidateResult {
   const issues: Issue[] = [];
   const secretPaths: JsonPath[] = [];
   const set = validators();
@@ -30,7 +35,7 @@ export function validateDocument(root: Obj): ValidateResult {
   for (const { plugin, path } of pluginSites(root)) {
     const name = plugin.name;
     if (typeof name !== 'string') continue;
-    const def = getPluginDefinition(name);
+    const def = catalogue.get(name);
     if (!def) {
       issues.push(err([...path, 'name'], `plugin ${name} is not supported`));
       continue;

@@ -1,5 +1,5 @@
 import type { Config, Consumer, PluginInstance, Route } from '../config/types.js';
-import { getPluginDefinition } from './registry.js';
+import { activeCatalogue, type Catalogue } from './catalogue.js';
 import type { ConsumerIndex, PluginContext, PluginCreateContext, PluginHandlers, AccessResult, LogInfo } from './types.js';
 
 /** One plugin instance as it runs in a chain. */
@@ -35,7 +35,7 @@ export interface Chain {
   /** `bufferResponseBody` handlers (asked when a response head arrives), null when none. */
   bufferResponse?: ReadonlyArray<(ctx: PluginContext, status: number) => number> | null;
   /** `body` handlers, in priority order, null when none. */
-  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer> | null;
+  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>> | null;
 }
 
 /**
@@ -82,11 +82,11 @@ export function resolvePlugins(config: Config, route: Route, consumer: Consumer 
   return [...best.values()];
 }
 
-function buildChain(instances: PluginInstance[], handlersOf: (p: PluginInstance) => PluginHandlers): Chain | null {
+function buildChain(instances: PluginInstance[], handlersOf: (p: PluginInstance) => PluginHandlers, catalogue: Catalogue): Chain | null {
   if (instances.length === 0) return null;
   const entries: ChainEntry[] = instances
     .map((instance) => {
-      const def = getPluginDefinition(instance.name);
+      const def = catalogue.get(instance.name);
       if (def === undefined) throw new Error(`plugin ${instance.name} is not supported`);
       return { name: def.name, priority: def.priority, instance, handlers: handlersOf(instance), authenticates: def.authenticates === true };
     })
@@ -151,10 +151,11 @@ export class PluginStateStore {
 }
 
 /**
- * Builds every route's chain for a snapshot. Each plugin instance is created once and shared by
+ * Builds every route's chain for a snapshot, with the plugins of `catalogue` (the process's
+ * active one: bundled + custom, src/plugins/catalogue.ts). Each plugin instance is created once and shared by
  * every chain that uses it.
  */
-export function compileChains(config: Config, routes: readonly Route[], store: PluginStateStore, shared: SharedArrayBuffer): Map<Route, Chain | null> {
+export function compileChains(config: Config, routes: readonly Route[], store: PluginStateStore, shared: SharedArrayBuffer, catalogue: Catalogue = activeCatalogue()): Map<Route, Chain | null> {
   store.begin();
   const consumers = consumerIndex(config);
   const ctx: PluginCreateContext = { config, consumers, state: (k, init) => store.get(k, init), shared };
@@ -162,7 +163,7 @@ export function compileChains(config: Config, routes: readonly Route[], store: P
   const handlersOf = (p: PluginInstance): PluginHandlers => {
     let h = created.get(p.id);
     if (h === undefined) {
-      h = getPluginDefinition(p.name)!.create(p, ctx);
+      h = catalogue.get(p.name)!.create(p, ctx);
       created.set(p.id, h);
     }
     return h;
@@ -171,17 +172,17 @@ export function compileChains(config: Config, routes: readonly Route[], store: P
   const out = new Map<Route, Chain | null>();
   for (const route of routes) {
     const base = resolvePlugins(config, route, null);
-    let chain = buildChain(base, handlersOf);
+    let chain = buildChain(base, handlersOf, catalogue);
     if (consumerScoped) {
       const byConsumer = new Map<string, Chain>();
       for (const consumer of config.consumers) {
         const mine = resolvePlugins(config, route, consumer);
         if (sameInstances(mine, base)) continue;
-        const c = buildChain(mine, handlersOf);
+        const c = buildChain(mine, handlersOf, catalogue);
         if (c !== null) byConsumer.set(consumer.id, c);
       }
       if (byConsumer.size > 0) {
-        chain ??= buildChain([], handlersOf) ?? emptyChain();
+        chain ??= buildChain([], handlersOf, catalogue) ?? emptyChain();
         chain.byConsumer = byConsumer;
         // The body is read (or not) before authentication picks the consumer's chain.
         for (const c of byConsumer.values()) if (c.bufferRequestBody) chain.bufferRequestBody = true;

@@ -1,8 +1,5 @@
+import { activeCatalogue } from './catalogue.js';
 import type { PluginDefinition } from './types.js';
-import { PLUGINS as AUTH } from './groups/auth.js';
-import { PLUGINS as TRAFFIC } from './groups/traffic.js';
-import { PLUGINS as TRANSFORM } from './groups/transform.js';
-import { PLUGINS as OBSERVABILITY } from './groups/observability.js';
 
 /** Every plugin name SPEC.md §5 lists. A name here without a definition is "not supported" yet. */
 export const SPEC_PLUGIN_NAMES: readonly string[] = [
@@ -13,16 +10,11 @@ export const SPEC_PLUGIN_NAMES: readonly string[] = [
   'prometheus', 'file-log', 'http-log', 'tcp-log', 'udp-log', 'syslog', 'opentelemetry',
 ];
 
-/** Implemented plugins: each group file lists its own (src/plugins/groups/). */
-const DEFINITIONS: PluginDefinition[] = [...AUTH, ...TRAFFIC, ...TRANSFORM, ...OBSERVABILITY];
-
-const byName = new Map<string, PluginDefinition>(DEFINITIONS.map((d) => [d.name, d]));
-
-/** The implemented plugin of that name, or undefined ("plugin X is not supported"). */
+/** The plugin of that name in the active catalogue (bundled or custom), or undefined ("plugin X is not supported"). */
 export function getPluginDefinition(name: string): PluginDefinition | undefined {
-  return byName.get(name);
+  return activeCatalogue().get(name);
 }
 
 export function pluginDefinitions(): readonly PluginDefinition[] {
-  return DEFINITIONS;
+  return activeCatalogue().definitions;
 }

@@ -6,6 +6,8 @@ import type { Config, Consumer, PluginInstance, Route, Service } from '../config
  * (parsed CIDRs, compiled regexes, hashed keys). The request path only calls the handlers.
  */
 export interface PluginDefinition {
+  /** The plugin API version the plugin is written for (src/plugins/api.ts PLUGIN_API_VERSION); custom plugins say it, bundled ones are always current. */
+  apiVersion?: number;
   name: string;
   /** Kong's priority: higher runs first in the access phase. */
   priority: number;
@@ -65,7 +67,12 @@ export interface PluginResponse {
 
 export type AccessResult = void | PluginResponse | Promise<void | PluginResponse>;
 
-/** What a plugin sees of a request. Implemented by the proxy's request object. */
+/**
+ * What a plugin sees of a request. Implemented by the proxy's request objects (HTTP requests and
+ * WebSocket upgrades). Members every request has are required; the optional ones are the body
+ * and HTTP-only capabilities (absent on WebSocket upgrades, `requestBody` null unless the chain
+ * asked for bodies with `bufferRequestBody`).
+ */
 export interface PluginContext {
   readonly method: string;
   /** Normalized path, no query string. */
@@ -105,7 +112,7 @@ export interface PluginContext {
    */
   limitRequestBody?(maxBytes: number): void;
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
-  hideConsumerGroups?: boolean;
+  hideConsumerGroups: boolean;
   /**
    * Groups an authentication plugin established without (or besides) a consumer, Kong's
    * "authenticated groups" (openid-connect's authenticated_groups_claim): acl checks them.
@@ -122,15 +129,17 @@ export interface PluginContext {
   /** Replaces the method sent upstream (request-transformer http_method). */
   setUpstreamMethod?(method: string): void;
   /** Replaces the whole path sent upstream (no query string; request-transformer replace.uri). */
-  setUpstreamPath?(path: string): void;
+  setUpstreamPath(path: string): void;
   /**
    * A response header as the client will get it so far (header, bufferResponseBody and body
    * phases): the upstream's or the gateway-made response's, minus removed ones, plus ones plugins
    * added (the last one added wins). Lower-case or any-case name.
    */
-  getResponseHeader?(name: string): string | undefined;
+  getResponseHeader(name: string): string | undefined;
+  /** Replaces the status of the response the client gets (body phase: Kong's kong.response.exit in response). */
+  setResponseStatus?(status: number): void;
   /** The upstream response's own headers, flat [lower-case name, value, ...] (proxy-cache stores them). */
-  upstreamResponseHeaders?(): string[];
+  upstreamResponseHeaders(): string[];
 }
 
 /** What the log phase gets, after the response is finished. */
@@ -163,7 +172,8 @@ export interface PluginHandlers {
   bufferResponseBody?: (ctx: PluginContext, status: number) => number;
   /**
    * The whole upstream response body, when it was buffered: returns the body to send (the same
-   * Buffer when unchanged). Runs in priority order before the header phase; Content-Length follows.
+   * Buffer when unchanged), or a promise of it (Kong-format response phases: the proxy waits).
+   * Runs in priority order before the header phase; Content-Length follows.
    */
-  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer;
+  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>;
 }

@@ -17,7 +17,7 @@ import { PluginRequest, joinHeader } from './plugin-request.js';
 import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
-import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
+import { pluginError, pushConsumerHeaders, runAccess, runBodyPhase, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 import { copyChunk, releaseChunk, takeChunk } from '../upstream/h1/chunk-pool.js';
 import { POOLED_BODIES } from '../upstream/pool.js';
 
@@ -644,17 +644,17 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
   private finishHeld(): void {
     const chunks = this.respChunks!;
     this.respChunks = null;
-    let body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.respBytes);
-    const fns = this.chain!.body;
-    if (fns != null) {
-      for (let i = 0; i < fns.length; i++) {
-        try {
-          body = fns[i]!(this, this.status, body);
-        } catch (err) {
-          this.errorMessage = 'plugin body phase: ' + (err as Error).message;
-        }
-      }
-    }
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.respBytes);
+    runBodyPhase(this, this.status, body, (b) => this.writeHeld(b));
+  }
+
+  /** Kong's kong.response.exit in the response phase: the client gets this status instead. */
+  setResponseStatus(status: number): void {
+    this.status = status;
+  }
+
+  /** The held response after its body phase: head and body in one cork. */
+  private writeHeld(body: Buffer): void {
     this.lengthOverride = body.length;
     corking = this;
     this.corkChunk = body;

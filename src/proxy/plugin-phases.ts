@@ -78,6 +78,40 @@ export function pluginError(r: PluginResponse): GatewayError {
   return { status: r.status, message: r.message ?? statusLine(r.status).slice(4), headers: r.headers };
 }
 
+/**
+ * The body phase on a held response, in priority order; calls `done` with the body to send. A
+ * handler may answer with a promise (Kong-format response phases): the rest runs when it settles,
+ * unless the request is over by then. Errors are noted and the body goes on unchanged.
+ */
+export function runBodyPhase(host: PhaseHost, status: number, body: Buffer, done: (body: Buffer) => void, from = 0): void {
+  const fns = host.chain?.body;
+  if (fns == null) return done(body);
+  for (let i = from; i < fns.length; i++) {
+    let r: Buffer | Promise<Buffer>;
+    try {
+      r = fns[i]!(host, status, body);
+    } catch (err) {
+      host.errorMessage = 'plugin body phase: ' + (err as Error).message;
+      continue;
+    }
+    if (!Buffer.isBuffer(r)) {
+      const before = body;
+      r.then(
+        (b) => {
+          if (!host.accessCancelled()) runBodyPhase(host, status, b, done, i + 1);
+        },
+        (err: Error) => {
+          host.errorMessage = 'plugin body phase: ' + err.message;
+          if (!host.accessCancelled()) runBodyPhase(host, status, before, done, i + 1);
+        },
+      );
+      return;
+    }
+    body = r;
+  }
+  done(body);
+}
+
 /** The header phase, once the response status is known (proxied or gateway-made). */
 export function runHeaderPhase(host: PhaseHost, status: number): void {
   const fns = host.chain?.header;

@@ -3,11 +3,13 @@ import client from 'prom-client';
 import { formatDiagnostic, loadConfigFile } from '../config/index.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { AdminServer } from './admin.js';
-import { ConfigManager } from './reload.js';
+import { ConfigManager, withPluginsHash } from './reload.js';
 import type { Settings } from './settings.js';
 import { WorkerGroup } from './workers.js';
 import { assertNativeUws } from './uws.js';
 import { portProblem, type ListenerInfo } from './ports.js';
+import { setActiveCatalogue } from '../plugins/catalogue.js';
+import { loadCatalogue } from '../plugins/custom/load.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -30,7 +32,17 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
   } catch {
     /* loadConfigFile reports it */
   }
-  const result = loadConfigFile(settings.config);
+  // Custom plugins first: the configuration is validated against the catalogue they make.
+  let catalogue;
+  try {
+    catalogue = await loadCatalogue(settings.plugins);
+  } catch (err) {
+    logger.fatal({ plugins_dir: settings.plugins.dirs }, `plugins: ${(err as Error).message}; not starting`);
+    return null;
+  }
+  setActiveCatalogue(catalogue);
+  if (catalogue.custom.size > 0) logger.info({ plugins: [...catalogue.custom].map(([name, o]) => ({ name, format: o.format, file: o.file })) }, 'custom plugins loaded');
+  const result = loadConfigFile(settings.config, { catalogue });
   if (!result.ok) {
     for (const e of result.errors) logger.error(formatDiagnostic(e));
     logger.fatal({ config: settings.config, errors: result.errors.length }, 'configuration is invalid; not starting');
@@ -52,11 +64,11 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
   const registry = new client.Registry();
   const workers = new WorkerGroup(
     settings.workers,
-    { host: settings.proxyHost, port: settings.proxyPort, tlsHost: settings.tlsHost, tlsPort: settings.tlsPort, maxHeaderBytes: settings.maxHeaderBytes, logLevel: settings.logLevel, logFormat: settings.logFormat },
-    result.config,
+    { host: settings.proxyHost, port: settings.proxyPort, tlsHost: settings.tlsHost, tlsPort: settings.tlsPort, maxHeaderBytes: settings.maxHeaderBytes, logLevel: settings.logLevel, logFormat: settings.logFormat, plugins: settings.plugins, pluginTimeoutMs: settings.pluginTimeoutMs },
+    withPluginsHash(result.config, catalogue.version),
     logger,
   );
-  const manager = new ConfigManager(settings.config, result.config, (c) => workers.broadcast(c), logger);
+  const manager = new ConfigManager(settings.config, withPluginsHash(result.config, catalogue.version), (c, plugins) => workers.broadcast(c, plugins), logger, undefined, undefined, settings.plugins);
   if (bytesBefore !== null) manager.primeLoadedBytes(bytesBefore);
   // From here on SIGHUP reloads (its default action would kill the process).
   const onHup = (): void => void manager.reload('signal');

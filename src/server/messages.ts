@@ -1,6 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import type { Config } from '../config/types.js';
 import type { LogFormat } from '../observability/logger.js';
+import type { PluginsSpec } from '../plugins/custom/load.js';
 
 /**
  * A Config serialized once into shared memory. postMessage clones its payload for each worker:
@@ -31,10 +32,13 @@ export interface WorkerSettings {
   maxHeaderBytes: number;
   logLevel: string;
   logFormat: LogFormat;
+  /** Custom plugins to load (every worker loads its own module instances). */
+  plugins?: PluginsSpec;
+  pluginTimeoutMs?: number;
 }
 
 export type ToWorker =
-  | { type: 'config'; config: PackedConfig; seq: number }
+  | { type: 'config'; config: PackedConfig; seq: number; /** The plugin files' version (Catalogue.version) the main thread validated with. */ plugins?: string }
   | { type: 'metrics'; id: number }
   | { type: 'stats'; id: number }
   | { type: 'shutdown'; drainMs: number };

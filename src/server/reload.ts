@@ -5,6 +5,17 @@ import chokidar, { type FSWatcher } from 'chokidar';
 import type { Config, Diagnostic, LoadResult } from '../config/types.js';
 import { formatDiagnostic, loadConfigFile } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
+import { activeCatalogue, setActiveCatalogue, type Catalogue } from '../plugins/catalogue.js';
+import { loadCatalogue, NO_CUSTOM_PLUGINS, pluginFiles, pluginsVersion, type PluginsSpec } from '../plugins/custom/load.js';
+
+/**
+ * The configuration's hash with the plugin files' version mixed in: a change to a plugin file
+ * alone makes a new snapshot (new module instances) like a change to gateway.yaml.
+ */
+export function withPluginsHash(config: Config, pluginsVersion: string): Config {
+  if (pluginsVersion === '') return config;
+  return { ...config, hash: createHash('sha256').update(`${config.hash}\0plugins\0${pluginsVersion}`).digest('hex').slice(0, config.hash.length || 64) };
+}
 
 export interface ReloadStatus {
   ok: boolean;
@@ -47,10 +58,12 @@ export class ConfigManager {
   constructor(
     readonly source: string,
     initial: Config,
-    private readonly apply: (config: Config) => void,
+    private readonly apply: (config: Config, pluginsVersion?: string) => void,
     private readonly logger: Logger,
     private readonly debounceMs = 100,
     private readonly pollMs = 1000,
+    /** Custom plugins: their files are watched, and a change loads a new catalogue. */
+    private readonly plugins: PluginsSpec = NO_CUSTOM_PLUGINS,
   ) {
     this.current = initial;
   }
@@ -80,12 +93,25 @@ export class ConfigManager {
     if (trigger === 'file' && raw === this.lastRaw) {
       return { ok: this.status.ok, changed: false, hash: this.current.hash, errors: [] };
     }
-    let result: LoadResult = loadConfigFile(this.source);
+    let catalogue: Catalogue;
+    let result: LoadResult;
+    try {
+      catalogue = await this.loadPlugins();
+      result = loadConfigFile(this.source, { catalogue });
+    } catch (e) {
+      catalogue = activeCatalogue();
+      result = { ok: false, errors: [this.pluginDiagnostic(e as Error)], warnings: [] };
+    }
     // A watcher event can arrive while an editor is still writing: give it a moment.
     for (let i = 0; !result.ok && trigger === 'file' && i < 3; i++) {
       await new Promise((r) => setTimeout(r, 150));
       raw = this.rawSignature();
-      result = loadConfigFile(this.source);
+      try {
+        catalogue = await this.loadPlugins();
+        result = loadConfigFile(this.source, { catalogue });
+      } catch (e) {
+        result = { ok: false, errors: [this.pluginDiagnostic(e as Error)], warnings: [] };
+      }
     }
     this.lastRaw = raw;
     this.signatures = this.fileSignatures();
@@ -101,7 +127,8 @@ export class ConfigManager {
       return { ok: false, changed: false, hash: this.current.hash, errors: result.errors };
     }
     for (const w of result.warnings) this.logger.warn({ trigger }, formatDiagnostic(w));
-    const config = result.config;
+    const config = withPluginsHash(result.config, catalogue.version);
+    setActiveCatalogue(catalogue);
     this.status = { ok: true, at, error: null };
     if (config.hash === this.current.hash) {
       this.reloads.unchanged++;
@@ -111,7 +138,7 @@ export class ConfigManager {
     const started = performance.now();
     this.current = config;
     this.loadedAt = new Date();
-    this.apply(config);
+    this.apply(config, catalogue.version);
     this.reloads.ok++;
     this.updateWatches();
     this.logger.info(
@@ -119,6 +146,25 @@ export class ConfigManager {
       'reload: new configuration serving',
     );
     return { ok: true, changed: true, hash: config.hash, errors: [] };
+  }
+
+  /** The catalogue for the plugin files as they are now: the active one when they did not change. */
+  private async loadPlugins(): Promise<Catalogue> {
+    const active = activeCatalogue();
+    if (this.plugins.dirs.length === 0 && this.plugins.enabled === null) return active;
+    if (pluginsVersion(this.plugins) === active.version) return active;
+    return loadCatalogue(this.plugins);
+  }
+
+  /** A plugin that failed to load, as a reload error at the plugin's file when the message names one. */
+  private pluginDiagnostic(e: Error): Diagnostic {
+    const m = /\((\/[^)]+)\)/.exec(e.message) ?? /(\/\S+\.[cm]?js)/.exec(e.message);
+    return { file: m?.[1] ?? (this.plugins.dirs[0] ?? this.source), line: 1, column: 1, severity: 'error', message: `plugins: ${e.message}` };
+  }
+
+  /** Every plugin file, and the directories (a new plugin file appears there). */
+  private pluginPaths(): string[] {
+    return this.plugins.dirs.length === 0 ? [] : pluginFiles(this.plugins);
   }
 
   /** Starts watching the config file (and referenced files); resolves once the watch is live. */
@@ -148,7 +194,7 @@ export class ConfigManager {
 
   private rawSignature(configBytes?: Buffer): string {
     const h = createHash('sha256');
-    const files = [resolve(this.source), ...this.current.referenced_files];
+    const files = [resolve(this.source), ...this.current.referenced_files, ...this.pluginPaths()];
     for (let i = 0; i < files.length; i++) {
       try {
         h.update(i === 0 && configBytes !== undefined ? configBytes : readFileSync(files[i]!));
@@ -172,7 +218,7 @@ export class ConfigManager {
   /** realpath + inode + size + mtime of the config file and every referenced file. */
   private fileSignatures(): Map<string, string> {
     const out = new Map<string, string>();
-    for (const f of [resolve(this.source), ...this.current.referenced_files]) {
+    for (const f of [resolve(this.source), ...this.current.referenced_files, ...this.pluginPaths()]) {
       try {
         const st = statSync(f);
         out.set(f, `${realpathSync(f)}:${st.ino}:${st.size}:${st.mtimeMs}`);
@@ -185,7 +231,7 @@ export class ConfigManager {
 
   private updateWatches(): void {
     if (this.watcher === null) return;
-    const dirs = new Set([dirname(resolve(this.source)), ...this.current.referenced_files.map((f) => dirname(f))]);
+    const dirs = new Set([dirname(resolve(this.source)), ...this.current.referenced_files.map((f) => dirname(f)), ...this.plugins.dirs]);
     for (const d of dirs) if (!this.watchedDirs.has(d)) this.watcher.add(d);
     for (const d of this.watchedDirs) if (!dirs.has(d)) this.watcher.unwatch(d);
     this.watchedDirs = dirs;
@@ -195,6 +241,7 @@ export class ConfigManager {
   private isRelevant(path: string): boolean {
     const p = resolve(path);
     if (p === resolve(this.source) || this.current.referenced_files.includes(p)) return true;
+    if (this.plugins.dirs.some((d) => p.startsWith(d + '/'))) return true;
     const base = p.slice(p.lastIndexOf('/') + 1);
     return base.startsWith('..');
   }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { LogFormat } from '../observability/logger.js';
+import { pluginsSpecFrom, type PluginsSpec } from '../plugins/custom/load.js';
 
 /** `sluice start` settings: flags, then environment, then defaults (SPEC §2). */
 export interface Settings {
@@ -16,6 +17,10 @@ export interface Settings {
   logFormat: LogFormat;
   maxHeaderBytes: number;
   drainMs: number;
+  /** Custom plugin directories and SLUICE_PLUGINS (src/plugins/custom/load.ts). */
+  plugins: PluginsSpec;
+  /** A custom plugin phase that does not settle within this many ms fails its request (SLUICE_PLUGIN_TIMEOUT_MS, default 10000). */
+  pluginTimeoutMs: number;
 }
 
 export interface StartFlags {
@@ -25,6 +30,7 @@ export interface StartFlags {
   'admin-listen'?: string;
   workers?: string;
   'log-level'?: string;
+  'plugins-dir'?: string[] | string;
 }
 
 export class SettingsError extends Error {}
@@ -66,6 +72,8 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv = proc
   if (tls.port === 0 && workers > 1) throw new SettingsError('TLS proxy listener: port 0 needs --workers 1 (workers share one fixed port)');
   if (proxy.port === 0 && workers > 1) throw new SettingsError('proxy listener: port 0 needs --workers 1 (workers share one fixed port)');
   const drainMs = Number(env.SLUICE_DRAIN_TIMEOUT_MS ?? 30000);
+  const pluginTimeoutMs = Number(env.SLUICE_PLUGIN_TIMEOUT_MS ?? 10000);
+  if (!Number.isInteger(pluginTimeoutMs) || pluginTimeoutMs < 1) throw new SettingsError('SLUICE_PLUGIN_TIMEOUT_MS: expected a whole number of milliseconds ≥ 1');
   return {
     config: flags.config ?? env.SLUICE_CONFIG ?? './gateway.yaml',
     proxyHost: proxy.host,
@@ -80,5 +88,7 @@ export function resolveSettings(flags: StartFlags, env: NodeJS.ProcessEnv = proc
     logFormat,
     maxHeaderBytes,
     drainMs: Number.isFinite(drainMs) && drainMs >= 0 ? drainMs : 30000,
+    plugins: pluginsSpecFrom(flags['plugins-dir'], env),
+    pluginTimeoutMs,
   };
 }

@@ -18,6 +18,9 @@ import { startActiveChecks, type ActiveHealthChecker } from '../upstream/health.
 import { unpackConfig, type FromWorker, type PackedConfig, type ToWorker, type WorkerSettings } from './messages.js';
 import { TlsFiles, certificatesKey } from './tls.js';
 import { setFlagsFromString } from 'node:v8';
+import { activeCatalogue, setActiveCatalogue } from '../plugins/catalogue.js';
+import { loadCatalogue, NO_CUSTOM_PLUGINS } from '../plugins/custom/load.js';
+import { configureRuntime } from '../plugins/custom/runtime.js';
 
 // V8's allocation-site pretenuring mistakes the request path's short-lived objects for
 // long-lived ones under load (they survive one scavenge while 64+ requests are in flight) and
@@ -52,8 +55,12 @@ const metrics = new WorkerMetrics(() => inFlight());
 const wsMetrics = new WebSocketMetrics(metrics.registry, () => listeners.reduce((n, l) => n + l.websockets.count, 0));
 const idPrefix = randomBytes(4).toString('hex') + threadId.toString(16).padStart(2, '0');
 
-let snapshot: Snapshot = compile(config, { pools, pluginState, shared, peers });
-checkers = startActiveChecks(snapshot.upstreamPeers);
+// Custom plugins: this worker's own module instances (loaded before the first compile).
+const pluginsSpec = settings.plugins ?? NO_CUSTOM_PLUGINS;
+configureRuntime({ logger, timeoutMs: settings.pluginTimeoutMs ?? 10_000 });
+
+// Assigned by start() below, before any listener exists (no top-level await: the single binary is a CommonJS bundle).
+let snapshot!: Snapshot;
 
 function onFinish(r: ProxyRequest): void {
   const total = performance.now() - r.start;
@@ -170,14 +177,25 @@ function syncTls(s: Snapshot): string | null {
 }
 
 // ---- start ----------------------------------------------------------------------------------
-const plain = createListener(uWS.App(), false, settings.port);
-if (!listen(plain, settings.host, settings.port)) {
-  send({ type: 'listen-failed', message: `cannot listen on ${settings.host}:${settings.port}` });
-} else {
-  const tlsError = syncTls(snapshot);
-  if (tlsError !== null) send({ type: 'listen-failed', message: tlsError });
-  else send({ type: 'ready', hash: snapshot.hash });
+async function start(): Promise<void> {
+  try {
+    setActiveCatalogue(await loadCatalogue(pluginsSpec));
+  } catch (err) {
+    send({ type: 'listen-failed', message: `plugins: ${(err as Error).message}` });
+    return;
+  }
+  snapshot = compile(config, { pools, pluginState, shared, peers });
+  checkers = startActiveChecks(snapshot.upstreamPeers);
+  const plain = createListener(uWS.App(), false, settings.port);
+  if (!listen(plain, settings.host, settings.port)) {
+    send({ type: 'listen-failed', message: `cannot listen on ${settings.host}:${settings.port}` });
+  } else {
+    const tlsError = syncTls(snapshot);
+    if (tlsError !== null) send({ type: 'listen-failed', message: tlsError });
+    else send({ type: 'ready', hash: snapshot.hash });
+  }
 }
+const started = start();
 
 // ---- shutdown -------------------------------------------------------------------------------
 let draining = false;
@@ -212,24 +230,44 @@ function upstreamStats(): Record<string, Array<{ target: string; healthy: boolea
 
 setUpstreamHealthSource(upstreamStats);
 
+/** Configuration swaps, in order, after the start. */
+let swapQueue: Promise<void> = started;
+
+/** Compiles a configuration the main thread sent and swaps it in. */
+function swap(m: Extract<ToWorker, { type: 'config' }>): void {
+  try {
+    const next = compile(unpackConfig(m.config), { pools, pluginState, shared, peers });
+    const tlsError = syncTls(next);
+    if (tlsError !== null) throw new Error(tlsError);
+    snapshot = next;
+    for (const l of listeners) l.state.snapshot = next;
+    pools.retain(next.pools);
+    pluginState.sweep();
+    peers.sweep();
+    for (const c of checkers) c.stop();
+    checkers = startActiveChecks(next.upstreamPeers);
+    send({ type: 'swapped', hash: next.hash, seq: m.seq });
+  } catch (err) {
+    send({ type: 'swap-failed', seq: m.seq, message: (err as Error).message });
+  }
+}
+
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'config': {
-      try {
-        const next = compile(unpackConfig(m.config), { pools, pluginState, shared, peers });
-        const tlsError = syncTls(next);
-        if (tlsError !== null) throw new Error(tlsError);
-        snapshot = next;
-        for (const l of listeners) l.state.snapshot = next;
-        pools.retain(next.pools);
-        pluginState.sweep();
-        peers.sweep();
-        for (const c of checkers) c.stop();
-        checkers = startActiveChecks(next.upstreamPeers);
-        send({ type: 'swapped', hash: next.hash, seq: m.seq });
-      } catch (err) {
-        send({ type: 'swap-failed', seq: m.seq, message: (err as Error).message });
-      }
+      // A new version of the plugin files: load new module instances first (requests in flight
+      // keep the handlers of the snapshot they started on). Swaps stay in order.
+      if (m.plugins !== undefined && m.plugins !== activeCatalogue().version) {
+        swapQueue = swapQueue.then(() =>
+          loadCatalogue(pluginsSpec).then(
+            (c) => {
+              setActiveCatalogue(c);
+              swap(m);
+            },
+            (err: Error) => send({ type: 'swap-failed', seq: m.seq, message: `plugins: ${err.message}` }),
+          ),
+        );
+      } else swapQueue = swapQueue.then(() => swap(m));
       break;
     }
     case 'metrics':

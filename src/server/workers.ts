@@ -101,10 +101,10 @@ export class WorkerGroup {
   }
 
   /** Hands a new configuration to every worker (each compiles and swaps). */
-  broadcast(config: Config): void {
+  broadcast(config: Config, plugins?: string): void {
     this.packed = packConfig(config);
     const seq = ++this.seq;
-    for (const s of this.slots) s.worker.postMessage({ type: 'config', config: this.packed, seq } satisfies ToWorker);
+    for (const s of this.slots) s.worker.postMessage({ type: 'config', config: this.packed, seq, plugins } satisfies ToWorker);
   }
 
   /** Config hash each worker serves right now (null while starting). */

@@ -185,13 +185,13 @@ export const proxyCache: PluginDefinition = {
         const p = pending.get(req);
         if (p === undefined) return 0;
         if (req.method === 'HEAD' || !codes.has(status)) return notStored(p);
-        const ct = req.getResponseHeader?.('content-type');
+        const ct = req.getResponseHeader('content-type');
         if (ct === undefined) return notStored(p);
         const n = normalizeType(ct);
         if (!types.has(n) && !bareTypes.has(n.split(';')[0]!)) return notStored(p);
         let ttl = ttlMs;
         if (c.cache_control) {
-          const cc = directives(req.getResponseHeader?.('cache-control'));
+          const cc = directives(req.getResponseHeader('cache-control'));
           if (cc !== null) {
             if (cc.has('no-store') || cc.has('private') || cc.has('no-cache')) return notStored(p);
             const s = seconds(cc.get('s-maxage'));
@@ -200,7 +200,7 @@ export const proxyCache: PluginDefinition = {
             if (m > 0) ttl = m * 1000;
           }
         }
-        const len = req.getResponseHeader?.('content-length');
+        const len = req.getResponseHeader('content-length');
         if (len !== undefined && Number(len) > ITEM_MAX_BYTES) return 0; // streams through: Miss, not stored
         p.store = true;
         p.ttlMs = ttl;
@@ -211,7 +211,7 @@ export const proxyCache: PluginDefinition = {
         const p = pending.get(req);
         if (p === undefined || !p.store || body.length > ITEM_MAX_BYTES) return body;
         const headers: Record<string, string> = {};
-        const list = req.upstreamResponseHeaders?.() ?? [];
+        const list = req.upstreamResponseHeaders();
         for (let i = 0; i < list.length; i += 2) {
           const name = list[i]!;
           if (name === 'age' || name === 'x-cache-status' || name === 'x-cache-key') continue;

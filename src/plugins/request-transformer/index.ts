@@ -278,7 +278,7 @@ export const requestTransformer: PluginDefinition = {
             if (applyMulti(form, body, val)) req.setRequestBody?.(Buffer.from(encodeMulti(form)));
           }
         }
-        if (uri !== null) req.setUpstreamPath?.(val(uri));
+        if (uri !== null) req.setUpstreamPath(val(uri));
       },
     };
   },

@@ -94,7 +94,7 @@ export const responseTransformer: PluginDefinition = {
     const anyJson = jRemove.length + jRename.length + jReplace.length + jAdd.length + jAppend.length > 0;
 
     function header(req: PluginContext): void {
-      const get = (n: string): string | undefined => req.getResponseHeader?.(n);
+      const get = (n: string): string | undefined => req.getResponseHeader(n);
       for (const n of hRemove) req.removeResponseHeader(n);
       for (const { from, to } of hRename) {
         const v = get(from);
@@ -139,7 +139,7 @@ export const responseTransformer: PluginDefinition = {
 
     return {
       header: anyHeaders ? header : undefined,
-      bufferResponseBody: anyJson ? (req) => (isJson(req.getResponseHeader?.('content-type')) ? Number.MAX_SAFE_INTEGER : 0) : undefined,
+      bufferResponseBody: anyJson ? (req) => (isJson(req.getResponseHeader('content-type')) ? Number.MAX_SAFE_INTEGER : 0) : undefined,
       body: anyJson ? body : undefined,
     };
   },

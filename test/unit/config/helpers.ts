@@ -3,6 +3,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfigString } from '../../../src/config/index.js';
 import type { Config, LoadResult } from '../../../src/config/types.js';
+import type { PluginLookup } from '../../../src/config/validate.js';
+
+/** The plugin catalogue these helpers validate against (undefined: the process's active one). */
+let catalogue: PluginLookup | undefined;
+export function useCatalogue(c: PluginLookup | undefined): void {
+  catalogue = c;
+}
 
 /** YAML from lines, so a test reads line numbers off its array index (+1). */
 export const y = (...lines: string[]): string => lines.join('\n') + '\n';
@@ -10,7 +17,7 @@ export const y = (...lines: string[]): string => lines.join('\n') + '\n';
 export const FILE = 'gw.yaml';
 
 export function load(text: string, env: NodeJS.ProcessEnv = {}): LoadResult {
-  return loadConfigString(text, FILE, { env });
+  return loadConfigString(text, FILE, { env, catalogue });
 }
 
 /** Errors as "LINE:COL message". */

@@ -1,26 +1,22 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Catalogue } from '../../../src/plugins/catalogue.js';
 import { redactConfig } from '../../../src/config/index.js';
-import { config, errors, y } from './helpers.js';
+import { config, errors, useCatalogue, y } from './helpers.js';
 
-// A stand-in plugin, so plugin config validation can be tested before real plugins exist.
-vi.mock('../../../src/plugins/registry.js', () => {
-  const schema = {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      minute: { type: 'integer', minimum: 1, maximum: 1000000 },
-      policy: { enum: ['local', 'redis'], default: 'local' },
-      redis_password: { type: 'string', 'x-secret': true },
-      headers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:.*$', 'x-message': 'must look like Name:value' }, default: [] },
-    },
-  };
-  const def = { name: 'fake-limit', priority: 1, schema, create: () => ({}) };
-  return {
-    SPEC_PLUGIN_NAMES: ['fake-limit'],
-    getPluginDefinition: (name: string) => (name === 'fake-limit' ? def : undefined),
-    pluginDefinitions: () => [def],
-  };
-});
+// A stand-in plugin, handed to validation as its catalogue (validation receives the catalogue: no module mock).
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    minute: { type: 'integer', minimum: 1, maximum: 1000000 },
+    policy: { enum: ['local', 'redis'], default: 'local' },
+    redis_password: { type: 'string', 'x-secret': true },
+    headers: { type: 'array', items: { type: 'string', pattern: '^[^:]+:.*$', 'x-message': 'must look like Name:value' }, default: [] },
+  },
+};
+const def = { name: 'fake-limit', priority: 1, schema, create: () => ({}) };
+beforeAll(() => useCatalogue(new Catalogue([def])));
+afterAll(() => useCatalogue(undefined));
 
 const V = '_format_version: "3.0"';
 

@@ -123,6 +123,10 @@ function request(route: Route, query: string, raw: string[] = []): PluginContext
     addResponseHeader(n, v) {
       this.added.push(n, v);
     },
+    hideConsumerGroups: false,
+    setUpstreamPath() {},
+    getResponseHeader: () => undefined,
+    upstreamResponseHeaders: () => [],
     removeResponseHeader() {},
   };
 }

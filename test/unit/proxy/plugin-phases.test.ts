@@ -46,7 +46,7 @@ function host(): PhaseHost & { outcome: Promise<string>; trace: string[]; cancel
       h.consumer = c;
       h.credentialId = id;
     },
-    setUpstreamHeader() {}, setUpstreamQuery() {}, addResponseHeader() {}, removeResponseHeader() {},
+    setUpstreamHeader() {}, setUpstreamQuery() {}, addResponseHeader() {}, removeResponseHeader() {}, hideConsumerGroups: false, setUpstreamPath() {}, getResponseHeader: () => undefined, upstreamResponseHeaders: () => [],
     accessCancelled: () => h.cancelled,
     accessPassed: () => settle('passed'),
     accessRejected: (r: PluginResponse) => settle('rejected ' + r.status),
