@@ -10,6 +10,7 @@
  * marked `x-secret`) never leave this module: a changed secret is reported with `secret: true`
  * and no values, and an added or removed entity shows its secret fields as "<redacted>".
  */
+import { MAX_DEPTH } from '../config/shape.js';
 import type { Config } from '../config/types.js';
 
 export type EntityKind =
@@ -67,7 +68,8 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 function flatten(value: Record<string, unknown>, omit: ReadonlySet<string>): Map<string, { path: Path; value: unknown }> {
   const out = new Map<string, { path: Path; value: unknown }>();
   const walk = (v: unknown, path: Path): void => {
-    if (isPlain(v) && (path.length === 0 || Object.keys(v).length > 0)) {
+    // The loader bounds nesting (config/shape.ts); past that depth a value compares whole.
+    if (isPlain(v) && (path.length === 0 || Object.keys(v).length > 0) && path.length < MAX_DEPTH) {
       for (const k of Object.keys(v).sort()) {
         if (path.length === 0 && omit.has(k)) continue;
         walk(v[k], [...path, k]);
@@ -149,7 +151,13 @@ export function secretAt(config: Config, path: Path): boolean {
   });
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+const same = (a: unknown, b: unknown): boolean => {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return a === b; // too deep to print: only the same value is the same
+  }
+};
 
 function redacted(config: Config, v: View): Record<string, unknown> {
   const out: Record<string, unknown> = {};
