@@ -30,7 +30,8 @@ export function config(text: string, env: NodeJS.ProcessEnv = {}): Config {
 }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-export const corpus = resolve(repoRoot, '..', 'shared', 'compat', 'kong');
+/** The Kong corpus: ../shared/compat/kong beside the repository, else its copy in test/fixtures/kong. */
+export const corpus = [resolve(repoRoot, '..', 'shared', 'compat', 'kong'), resolve(repoRoot, 'test', 'fixtures', 'kong')].find((d) => existsSync(d)) ?? resolve(repoRoot, '..', 'shared', 'compat', 'kong');
 
 /** Every configuration file we have: the repository's gateway.yaml, the examples, and the Kong corpus. */
 export function configFiles(): string[] {
