@@ -18,6 +18,12 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Parse with `yaml` only, skipping js-yaml's fast pass (load.ts); tests compare the two. */
   exact?: boolean;
+  /**
+   * `--offline`: check the syntax of `{vault://...}` references but resolve none. A reference's
+   * text stays as the value (so `diff` compares references as text), and nothing is reported
+   * about the value it stands for (its type or format is unknown without the secret).
+   */
+  offline?: boolean;
 }
 
 /** Reads and loads a configuration file (synchronously). */
@@ -112,7 +118,7 @@ function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult 
   const root = doc.value as Obj;
 
   const issues: Issue[] = [];
-  const secrets = resolveSecrets(root, file, opts.env ?? process.env);
+  const secrets = resolveSecrets(root, file, opts.env ?? process.env, { offline: opts.offline === true });
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
   const validation = validateDocument(root);
@@ -122,6 +128,13 @@ function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult 
   const lookup = new Lookup(ents);
   issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
 
+  if (secrets.referencePaths.length > 0) {
+    // Offline: a value behind a reference is unknown; drop what later stages said about it.
+    const refs = secrets.referencePaths.map((p) => formatPath(p));
+    const kept = issues.filter((i) => i.severity !== 'error' || !refs.some((r) => { const p = formatPath(i.path); return p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`); }));
+    issues.length = 0;
+    issues.push(...kept);
+  }
   // Exact positions for what is reported: parse again with `yaml` (a valid file never does).
   if (issues.length > 0 && !doc.exact) return loadChecked(text, file, { ...opts, exact: true });
   const diagnostics = [...doc.warnings, ...issues.map((i) => doc.toDiagnostic(i))];

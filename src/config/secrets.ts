@@ -8,6 +8,13 @@ export interface SecretsResult {
   secretPaths: JsonPath[];
   /** Absolute paths of files read through {vault://file/...}. */
   referencedFiles: string[];
+  /** With `offline`: document paths of references left unresolved (their text stays in place). */
+  referencePaths: JsonPath[];
+}
+
+export interface SecretsOptions {
+  /** Check each reference's syntax and backend, resolve none (`--offline`: CI without secrets). */
+  offline?: boolean;
 }
 
 const REF = /^\{vault:\/\/([^/}]+)\/([^}]*)\}$/;
@@ -22,8 +29,8 @@ export function envName(ref: string): string {
  * refers to. An unquoted reference (YAML reads `{vault://env/x}` as a one-key map) is an error
  * that says to quote it.
  */
-export function resolveSecrets(root: unknown, file: string, env: NodeJS.ProcessEnv): SecretsResult {
-  const out: SecretsResult = { issues: [], secretPaths: [], referencedFiles: [] };
+export function resolveSecrets(root: unknown, file: string, env: NodeJS.ProcessEnv, opts: SecretsOptions = {}): SecretsResult {
+  const out: SecretsResult = { issues: [], secretPaths: [], referencedFiles: [], referencePaths: [] };
   const baseDir = file === '<string>' ? process.cwd() : dirname(resolve(file));
 
   const resolveRef = (text: string, path: JsonPath): string | undefined => {
@@ -35,6 +42,11 @@ export function resolveSecrets(root: unknown, file: string, env: NodeJS.ProcessE
     const [, backend, name] = m as unknown as [string, string, string];
     if (name === '') {
       out.issues.push(err(path, `vault reference ${text} names nothing`));
+      return undefined;
+    }
+    if (opts.offline === true) {
+      if (backend !== 'env' && backend !== 'file') out.issues.push(err(path, `unsupported vault "${backend}" in ${text} (Sluice supports env and file)`));
+      else out.referencePaths.push(path);
       return undefined;
     }
     if (backend === 'env') {

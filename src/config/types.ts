@@ -37,6 +37,11 @@ export interface Service {
   retries: number;
   enabled: boolean;
   tags: string[];
+  /**
+   * `--offline` only: the unresolved `{vault://...}` reference its `url` was given as (the
+   * address fields are then placeholders, shown as `<redacted>`); `diff` compares it as text.
+   */
+  url_reference?: string;
   pos: SourcePos;
 }
 

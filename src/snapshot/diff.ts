@@ -151,6 +151,9 @@ export function secretAt(config: Config, path: Path): boolean {
   });
 }
 
+/** An unresolved `{vault://...}` reference (`--offline`): its text is no secret, and compares as text. */
+const isReference = (v: unknown): v is string => typeof v === 'string' && /^\{vault:\/\/[^}]*\}$/.test(v.trim());
+
 const same = (a: unknown, b: unknown): boolean => {
   try {
     return JSON.stringify(a) === JSON.stringify(b);
@@ -161,7 +164,7 @@ const same = (a: unknown, b: unknown): boolean => {
 
 function redacted(config: Config, v: View): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [field, { path, value }] of v.fields) out[field] = secretAt(config, [...v.base, ...path]) ? REDACTED : value;
+  for (const [field, { path, value }] of v.fields) out[field] = secretAt(config, [...v.base, ...path]) && !isReference(value) ? REDACTED : value;
   return out;
 }
 
@@ -190,7 +193,9 @@ export function diffConfigs(a: Config, b: Config): ConfigDiff {
         const of = o.fields.get(f);
         const nf = n.fields.get(f);
         if (same(of?.value, nf?.value)) continue;
-        const secret = (of !== undefined && secretAt(a, [...o.base, ...of.path])) || (nf !== undefined && secretAt(b, [...n.base, ...nf.path]));
+        const secret =
+          !(isReference(of?.value) && isReference(nf?.value)) &&
+          ((of !== undefined && secretAt(a, [...o.base, ...of.path])) || (nf !== undefined && secretAt(b, [...n.base, ...nf.path])));
         fields.push(secret ? { field: f, secret: true } : { field: f, secret: false, old: of?.value ?? null, new: nf?.value ?? null });
       }
       if (fields.length > 0) changes.push({ kind, key: o.key, label: n.label, change: 'changed', fields, entity: null });
@@ -210,7 +215,7 @@ export function secretValues(config: Config): string[] {
   const out = new Set<string>();
   const collect = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (v.length >= 3) out.add(v);
+      if (v.length >= 3 && !isReference(v)) out.add(v);
     } else if (Array.isArray(v)) v.forEach(collect);
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(collect);
   };
