@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { getPluginDefinition } from '../plugins/registry.js';
+import { getPluginDefinition, pluginDefinitions } from '../plugins/registry.js';
+import { didYouMean } from './suggest.js';
 import { err, formatPath, warn, type Issue, type JsonPath } from './issues.js';
 import { compileSchema, secretChains, validators } from './validators.js';
 import { isObj, items, pluginSites, type Obj } from './walk.js';
@@ -32,7 +33,7 @@ export function validateDocument(root: Obj): ValidateResult {
     if (typeof name !== 'string') continue;
     const def = getPluginDefinition(name);
     if (!def) {
-      issues.push(err([...path, 'name'], `plugin ${name} is not supported`));
+      issues.push(err([...path, 'name'], `plugin ${name} is not supported${didYouMean(name, pluginDefinitions().map((d) => d.name))}`));
       continue;
     }
     if (!isObj(plugin.config)) continue; // the gateway schema already reported it
@@ -197,7 +198,7 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
         : undefined;
     switch (e.keyword) {
       case 'additionalProperties':
-        push(err([...path, String(p.additionalProperty)], `${where} has unknown key "${String(p.additionalProperty)}"`, true));
+        push(err([...path, String(p.additionalProperty)], `${where} has unknown key "${String(p.additionalProperty)}"${didYouMean(String(p.additionalProperty), Object.keys((ps.properties ?? {}) as object))}`, true));
         break;
       case 'required':
         push(err(path, `${where} is missing required key "${String(p.missingProperty)}"`));

@@ -7,9 +7,9 @@ describe('validate: schema errors in words, at the value', () => {
   it.each<[string, string, string[]]>([
     ['unknown key in a service', y(V, 'services:', '  - name: a', '    host: x', '  - name: b', '    hots: y'), [
       '5:5 services[1] needs url, or host (with optional protocol, port, path)',
-      '6:5 services[1] has unknown key "hots"',
+      '6:5 services[1] has unknown key "hots"; did you mean host?',
     ]],
-    ['unknown top-level key', y(V, 'servics: []'), ['2:1 top level has unknown key "servics"']],
+    ['unknown top-level key', y(V, 'servics: []'), ['2:1 top level has unknown key "servics"; did you mean services?']],
     ['port out of range', y(V, 'services:', '  - name: a', '    host: x', '    port: 70000'), ['5:11 services[0].port must be an integer between 0 and 65535']],
     ['port not a number', y(V, 'services:', '  - name: a', '    host: x', '    port: eighty'), ['5:11 services[0].port must be an integer between 0 and 65535']],
     ['path without / or ~', y(V, 'services:', '  - name: a', '    host: x', '    routes:', '      - paths: [/ok]', '      - paths: [/ok, api/v1]'), [
@@ -24,13 +24,13 @@ describe('validate: schema errors in words, at the value', () => {
     ['bad enum in upstream', y(V, 'upstreams:', '  - name: u', '    algorithm: random'), ['4:16 upstreams[0].algorithm must be one of round-robin, consistent-hashing, least-connections']],
     ['bad healthcheck', y(V, 'upstreams:', '  - name: u', '    healthchecks:', '      active:', '        healthy: {interval: -1, sucesses: 2}'), [
       '6:29 upstreams[0].healthchecks.active.healthy.interval must be a number between 0 and 65535',
-      '6:33 upstreams[0].healthchecks.active.healthy has unknown key "sucesses"',
+      '6:33 upstreams[0].healthchecks.active.healthy has unknown key "sucesses"; did you mean successes?',
     ]],
     ['consumer without username or custom_id', y(V, 'consumers:', '  - tags: [a]'), ['3:5 consumers[0] must set either username or custom_id']],
     ['sni neither string nor object', y(V, 'certificates:', '  - cert: c', '    key: k', '    snis: [1]'), ['5:12 certificates[0].snis[0] must be a string or a mapping']],
     ['sni object with unknown key', y(V, 'certificates:', '  - cert: c', '    key: k', '    snis: [{nam: x}]'), [
       '5:12 certificates[0].snis[0] is missing required key "name"',
-      '5:13 certificates[0].snis[0] has unknown key "nam"',
+      '5:13 certificates[0].snis[0] has unknown key "nam"; did you mean name?',
     ]],
     ['service ref object with two keys', y(V, 'services: [{name: s, host: h}]', 'routes:', '  - paths: [/]', '    service: {name: s, id: 6d3a1f5e-5c1c-4f2a-9a59-1c6a3c1b2e7d}'), [
       '5:14 routes[0].service must set exactly one of name, id',
