@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { collectEntities } from './entities.js';
-import { formatPath, sortDiagnostics, type Issue } from './issues.js';
+import { formatPath, sortDiagnostics, withEntityNames, type Issue } from './issues.js';
 import { parseYaml } from './load.js';
 import { migrate } from './migrate.js';
 import { normalize } from './normalize.js';
@@ -121,12 +121,13 @@ function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult 
   const secrets = resolveSecrets(root, file, opts.env ?? process.env, { offline: opts.offline === true });
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
-  const validation = validateDocument(root);
+  // Messages name entities (services[orders].routes[by-id]); ids and lookups use index paths.
+  const validation = withEntityNames(root, () => validateDocument(root));
   // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
   issues.push(...notUnder(root, issues, validation.issues));
   const ents = collectEntities(root);
   const lookup = new Lookup(ents);
-  issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
+  issues.push(...notUnder(root, issues, withEntityNames(root, () => checkReferences(ents, lookup))));
 
   if (secrets.referencePaths.length > 0) {
     // Offline: a value behind a reference is unknown; drop what later stages said about it.
