@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Config, Diagnostic } from '../config/types.js';
 import { compile } from '../snapshot/compile.js';
 import { PoolRegistry } from '../upstream/pool.js';
+import { shadowWarnings } from './shadow.js';
 import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, usageHint, writeJson } from './output.js';
 
 export const HELP = `Usage: sluice validate [-c FILE]... [--json] [FILE...]
@@ -40,10 +41,12 @@ interface FileResult {
 }
 
 /** Compiles as the gateway would, so compile-time errors surface; pools are closed again. */
-export async function compileCheck(config: Config, file: string): Promise<Diagnostic | null> {
+export async function compileCheck(config: Config, file: string, warnings?: Diagnostic[]): Promise<Diagnostic | null> {
   const pools = new PoolRegistry();
   try {
-    compile(config, { pools });
+    const snapshot = compile(config, { pools });
+    // Routes that can never match (another route takes all their requests): a warning.
+    if (warnings !== undefined) warnings.push(...shadowWarnings(config, snapshot.router, file));
     return null;
   } catch (e) {
     return { file, line: 1, column: 1, severity: 'error', message: `compile error: ${(e as Error).message}` };
@@ -55,14 +58,15 @@ export async function compileCheck(config: Config, file: string): Promise<Diagno
 async function check(file: string, offline: boolean): Promise<FileResult> {
   const r = loadForCli(file, { offline });
   if (!r.ok) return { file, valid: false, errors: r.errors, warnings: r.warnings, counts: null };
-  const compileError = await compileCheck(r.config, file);
+  const warnings = [...r.warnings];
+  const compileError = await compileCheck(r.config, file, warnings);
   if (compileError !== null) return { file, valid: false, errors: [compileError], warnings: r.warnings, counts: null };
   const c = r.config;
   return {
     file,
     valid: true,
     errors: [],
-    warnings: r.warnings,
+    warnings,
     counts: { services: c.services.length, routes: c.routes.length, consumers: c.consumers.length, plugins: c.plugins.length, upstreams: c.upstreams.length, certificates: c.certificates.length },
   };
 }
