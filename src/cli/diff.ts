@@ -20,6 +20,9 @@ Options:
                             "fields": [{"field", "secret": false, "old", "new"} | {"field", "secret": true}],
                             "entity": {field: value} | null   (added/removed; secrets "<redacted>")}]}
               An invalid file prints {"valid": false, "files": [{"file", "errors", "warnings"}]}.
+  --offline check {vault://...} references' syntax, resolve none: CI needs no secret
+            (a value behind a reference is not checked;
+            references compare as text: {vault://env/A} → {vault://env/B} is a change)
   -h, --help  this help
 
 Exit status: 0 same, 1 different, 2 usage error or an invalid file.
@@ -69,18 +72,19 @@ export function renderDiff(changes: readonly EntityChange[]): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { json?: boolean };
+  let values: { json?: boolean; offline?: boolean };
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' } }, allowPositionals: true, strict: true }));
+    ({ values, positionals } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, offline: { type: 'boolean' } }, allowPositionals: true, strict: true }));
     if (positionals.length !== 2) throw new Error(positionals.length < 2 ? 'OLD and NEW files are required' : `unexpected argument "${positionals[2]}"`);
   } catch (err) {
     process.stderr.write(`sluice diff: ${(err as Error).message}\n${usageHint(HELP, 'diff')}`);
     return 2;
   }
   const [oldFile, newFile] = positionals as [string, string];
-  const a = loadForCli(oldFile);
-  const b = loadForCli(newFile);
+  const offline = values.offline === true;
+  const a = loadForCli(oldFile, { offline });
+  const b = loadForCli(newFile, { offline });
   if (!a.ok || !b.ok) {
     const bad = [a, b].filter((r) => !r.ok);
     if (values.json) {

@@ -13,6 +13,10 @@ import type { Snapshot } from '../snapshot/types.js';
 import { PoolRegistry } from '../upstream/pool.js';
 import { secretAt, secretValues } from '../snapshot/diff.js';
 
+/** The `--offline` option's help text, the same in validate, diff, routes and explain. */
+export const OFFLINE_HELP = `  --offline           check the syntax of {vault://...} references without resolving them:
+                      CI needs no secret (a value behind a reference is not checked)`;
+
 /** `-c` flag, then `$SLUICE_CONFIG`, then `./gateway.yaml` (SPEC §2). */
 export function configFileSetting(flag: string | undefined): string {
   if (flag !== undefined && flag !== '') return flag;
@@ -28,7 +32,7 @@ export type CliLoad =
  * Loads FILE as the gateway would. Diagnostics name the file as the user wrote it (not its
  * absolute path), so `FILE:LINE:COL` lines read like the command line that produced them.
  */
-export function loadForCli(file: string): CliLoad {
+export function loadForCli(file: string, opts: { offline?: boolean } = {}): CliLoad {
   const abs = resolve(file);
   const at = (message: string): Diagnostic => ({ file, line: 1, column: 1, message, severity: 'error' });
   try {
@@ -39,7 +43,7 @@ export function loadForCli(file: string): CliLoad {
     return { ok: false, file, errors: [at(message)], warnings: [] };
   }
   const rename = (d: Diagnostic): Diagnostic => (d.file === abs ? { ...d, file } : d);
-  const r = loadConfigFile(file);
+  const r = loadConfigFile(file, { offline: opts.offline === true });
   if (r.ok) return { ok: true, file, config: r.config, warnings: r.warnings.map(rename) };
   return { ok: false, file, errors: r.errors.map(rename), warnings: r.warnings.map(rename) };
 }
@@ -206,8 +210,8 @@ export function chainJson(chain: readonly ChainEntry[]): Array<{ name: string; p
  * or `{"valid": false, "file", "errors", "warnings"}` with --json) and returns null.
  * Upstream pools are created lazily by undici and closed right after compiling.
  */
-export async function loadSnapshot(file: string, json: boolean, command: string): Promise<{ config: Config; snapshot: Snapshot } | null> {
-  const r = loadForCli(file);
+export async function loadSnapshot(file: string, json: boolean, command: string, offline = false): Promise<{ config: Config; snapshot: Snapshot } | null> {
+  const r = loadForCli(file, { offline });
   let errors: Diagnostic[] = r.ok ? [] : r.errors;
   let snapshot: Snapshot | null = null;
   if (r.ok) {

@@ -26,6 +26,8 @@ Options:
                                                 "consumer_group", "id"}]}],
                        "not_served": [{"id", "name", "reason"}]}
                       An invalid file prints {"valid": false, "file", "errors", "warnings"}.
+  --offline         check {vault://...} references' syntax, resolve none: CI needs no secret
+                    (a value behind a reference is not checked)
   -h, --help          this help
 
 Exit status: 0 ok, 1 invalid configuration, 2 usage error.
@@ -53,15 +55,15 @@ function upstreamOf(config: Config, route: Route): { service: string | null; url
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let values: { config?: string; json?: boolean };
+  let values: { config?: string; json?: boolean; offline?: boolean };
   try {
-    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } }, strict: true }));
+    ({ values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, offline: { type: 'boolean' } }, strict: true }));
   } catch (err) {
     process.stderr.write(`sluice routes: ${(err as Error).message}\n${usageHint(HELP, 'routes')}`);
     return 2;
   }
   const file = configFileSetting(values.config);
-  const loaded = await loadSnapshot(file, values.json === true, 'routes');
+  const loaded = await loadSnapshot(file, values.json === true, 'routes', values.offline === true);
   if (loaded === null) return 1;
   const { config, snapshot } = loaded;
   const scrub = makeScrub(config);

@@ -1,5 +1,6 @@
 import jsYaml from 'js-yaml';
 import type { JsonPath } from './issues.js';
+import { MAX_DEPTH } from './shape.js';
 
 /**
  * The fast first pass of the YAML loader (load.ts). The `yaml` package keeps every node with its
@@ -18,7 +19,8 @@ import type { JsonPath } from './issues.js';
  *     a key);
  *   - a %YAML or %TAG directive (`%YAML 1.1` changes how `yaml` reads scalars);
  *   - merge keys (`<<`), an empty sequence item, a sequence nested on its parent's line (`- - x`);
- *   - a top level that is not a mapping.
+ *   - a top level that is not a mapping;
+ *   - nesting deeper than shape.ts's MAX_DEPTH (js-yaml recurses, and so does what comes next).
  * The scalar types are YAML 1.2's core schema as `yaml` resolves it: js-yaml's own integers
  * also accept `0b101` and `+0x1f`, which `yaml` leaves as strings.
  */
@@ -69,6 +71,8 @@ export function parseFast(text: string): FastDocument | null {
   const listener = (event: 'open' | 'close', state: jsYaml.State & { position: number; anchor: string | null; input: string }): void => {
     if (event === 'open') {
       opens.push(state.position);
+      // Deep nesting: `yaml`'s pass refuses it with a position (shape.ts).
+      if (opens.length > MAX_DEPTH) handOver = true;
       return;
     }
     const open = opens.pop()!;
@@ -80,7 +84,9 @@ export function parseFast(text: string): FastDocument | null {
   };
   let value: unknown;
   try {
-    value = jsYaml.load(text, { schema: SCHEMA, listener: listener as unknown as jsYaml.LoadOptions['listener'] });
+    // maxDepth (js-yaml >= 4.2, default 100, counting scalars too): past shape.ts's bound, so that
+    // the two parsers refuse the same documents and `yaml`'s pass gives the message.
+    value = jsYaml.load(text, { schema: SCHEMA, listener: listener as unknown as jsYaml.LoadOptions['listener'], maxDepth: MAX_DEPTH + 2 } as jsYaml.LoadOptions);
   } catch {
     return null;
   }

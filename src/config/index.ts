@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { collectEntities } from './entities.js';
-import { formatPath, sortDiagnostics, type Issue } from './issues.js';
+import { formatPath, sortDiagnostics, withEntityNames, type Issue } from './issues.js';
 import { parseYaml } from './load.js';
 import { migrate } from './migrate.js';
 import { normalize } from './normalize.js';
@@ -23,19 +23,72 @@ export interface LoadOptions {
   exact?: boolean;
   /** The plugins to validate against (default: the process's active catalogue, bundled + custom). */
   catalogue?: PluginLookup;
+  /**
+   * `--offline`: check the syntax of `{vault://...}` references but resolve none. A reference's
+   * text stays as the value (so `diff` compares references as text), and nothing is reported
+   * about the value it stands for (its type or format is unknown without the secret).
+   */
+  offline?: boolean;
 }
 
 /** Reads and loads a configuration file (synchronously). */
 export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult {
   const abs = resolve(file);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(abs, 'utf8');
+    bytes = readFileSync(abs);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? 'error';
     return { ok: false, errors: [{ file: abs, line: 1, column: 1, message: `cannot read ${abs} (${code})`, severity: 'error' }], warnings: [] };
   }
+  const text = decodeUtf8(bytes);
+  if (typeof text !== 'string') return { ok: false, errors: [{ file: abs, ...text, severity: 'error' }], warnings: [] };
   return loadConfigString(text, abs, opts);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * The file's text, or where it stops being UTF-8. YAML files are Unicode; a byte that is not
+ * UTF-8 would otherwise become U+FFFD silently (a key or a secret the author never wrote).
+ */
+export function decodeUtf8(bytes: Buffer): string | { line: number; column: number; message: string } {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return { line: 1, column: 1, message: 'the file is UTF-16 (it starts with a UTF-16 byte order mark): save it as UTF-8' };
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const bad = firstInvalidUtf8(bytes);
+    const before = utf8.decode(bytes.subarray(0, bad));
+    const nl = before.lastIndexOf('\n');
+    const line = before.split('\n').length;
+    return { line, column: before.length - nl, message: `the file is not valid UTF-8 (byte 0x${(bytes[bad] ?? 0).toString(16).padStart(2, '0')}): YAML files are UTF-8` };
+  }
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence (RFC 3629). */
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    let n: number;
+    let min: number;
+    if (c < 0x80) { i++; continue; }
+    if (c >= 0xc2 && c <= 0xdf) { n = 1; min = 0x80; }
+    else if (c >= 0xe0 && c <= 0xef) { n = 2; min = 0x800; }
+    else if (c >= 0xf0 && c <= 0xf4) { n = 3; min = 0x10000; }
+    else return i;
+    let cp = c & (0x3f >> n);
+    for (let k = 1; k <= n; k++) {
+      const x = b[i + k];
+      if (x === undefined || (x & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (x & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += n + 1;
+  }
+  return b.length;
 }
 
 /**
@@ -44,26 +97,54 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult
  * every error of every stage is reported, sorted by line.
  */
 export function loadConfigString(text: string, file: string, opts: LoadOptions = {}): LoadResult {
+  let r: LoadResult;
+  try {
+    r = loadChecked(text, file, opts);
+  } catch (e) {
+    // A bug, not a property of the file: still a FILE:LINE:COL error (the gateway keeps serving
+    // its last good configuration; validate exits 1), never a stack trace.
+    const what = e instanceof RangeError ? `${e.message} (the document is too deep or too large)` : e instanceof Error ? e.message : String(e);
+    return { ok: false, errors: [{ file, line: 1, column: 1, message: `cannot load the configuration: ${clip(what)}`, severity: 'error' }], warnings: [] };
+  }
+  const clipAll = (ds: Diagnostic[]): Diagnostic[] => (ds.some((d) => d.message.length > MAX_MESSAGE) ? ds.map((d) => ({ ...d, message: clip(d.message) })) : ds);
+  return r.ok ? { ...r, warnings: clipAll(r.warnings) } : { ...r, errors: clipAll(r.errors), warnings: clipAll(r.warnings) };
+}
+
+/** A message quotes values from the file; a 10 MB value is cut to its ends. */
+const MAX_MESSAGE = 1000;
+function clip(m: string): string {
+  return m.length <= MAX_MESSAGE ? m : `${m.slice(0, MAX_MESSAGE / 2)}… (${m.length - MAX_MESSAGE} characters) …${m.slice(-MAX_MESSAGE / 2)}`;
+}
+
+function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult {
   const parsed = parseYaml(text, file, opts.exact === true);
   if (!parsed.ok) return { ok: false, errors: sortDiagnostics(parsed.errors), warnings: [] };
   const doc = parsed.doc;
   const root = doc.value as Obj;
 
   const issues: Issue[] = [];
-  const secrets = resolveSecrets(root, file, opts.env ?? process.env);
+  const secrets = resolveSecrets(root, file, opts.env ?? process.env, { offline: opts.offline === true });
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
-  const validation = validateDocument(root, opts.catalogue ?? activeCatalogue());
+  // Messages name entities (services[orders].routes[by-id]); ids and lookups use index paths.
+  const validation = withEntityNames(root, () => validateDocument(root, opts.catalogue ?? activeCatalogue()));
   // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
   issues.push(...notUnder(root, issues, validation.issues));
   const ents = collectEntities(root);
   const lookup = new Lookup(ents);
-  issues.push(...notUnder(root, issues, checkReferences(ents, lookup)));
+  issues.push(...notUnder(root, issues, withEntityNames(root, () => checkReferences(ents, lookup))));
   issues.push(...notUnder(root, issues, checkServiceTls(root, ents)));
   issues.push(...notUnder(root, issues, checkRefusedFields(ents)));
 
+  if (secrets.referencePaths.length > 0) {
+    // Offline: a value behind a reference is unknown; drop what later stages said about it.
+    const refs = secrets.referencePaths.map((p) => formatPath(p));
+    const kept = issues.filter((i) => i.severity !== 'error' || !refs.some((r) => { const p = formatPath(i.path); return p === r || p.startsWith(`${r}.`) || p.startsWith(`${r}[`); }));
+    issues.length = 0;
+    issues.push(...kept);
+  }
   // Exact positions for what is reported: parse again with `yaml` (a valid file never does).
-  if (issues.length > 0 && !doc.exact) return loadConfigString(text, file, { ...opts, exact: true });
+  if (issues.length > 0 && !doc.exact) return loadChecked(text, file, { ...opts, exact: true });
   const diagnostics = [...doc.warnings, ...issues.map((i) => doc.toDiagnostic(i))];
   const errors = sortDiagnostics(diagnostics.filter((d) => d.severity === 'error'));
   const warnings = sortDiagnostics(diagnostics.filter((d) => d.severity === 'warning'));

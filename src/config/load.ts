@@ -1,5 +1,6 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { Composer, isAlias, YAMLParseError, isMap, isPair, isScalar, isSeq, LineCounter, Parser, type CST, type Document, type Node } from 'yaml';
 import { parseFast } from './fast-yaml.js';
+import { aliasProblem, cstDepthProblem, depthMessage } from './shape.js';
 import type { Diagnostic, SourcePos } from './types.js';
 import type { Issue, JsonPath } from './issues.js';
 
@@ -49,18 +50,45 @@ export function parseYaml(text: string, file: string, exact = false): ParseResul
     };
   }
   const lineCounter = new LineCounter();
-  // logLevel 'error': warnings are reported as diagnostics below, not printed by the yaml package.
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true, logLevel: 'error' });
   const at = (offset: number): SourcePos => {
     const { line, col } = lineCounter.linePos(offset);
     return { file, line, column: col };
   };
+  const fail = (offset: number, message: string): ParseResult => ({ ok: false, errors: [{ ...at(offset), message, severity: 'error' }] });
+  // yaml's Parser is iterative; its Composer and toJS recurse: bound the nesting (shape.ts) in
+  // between, and refuse alias cycles before toJS builds one.
+  let tokens: CST.Token[];
+  try {
+    tokens = [...new Parser(lineCounter.addNewLine).parse(text)];
+  } catch (e) {
+    // The Parser recurses too in places (closing thousands of block levels at once).
+    if (e instanceof RangeError) return fail(deepestLine(text), depthMessage);
+    throw e;
+  }
+  const deep = cstDepthProblem(tokens);
+  if (deep !== null) return fail(deep.offset, deep.message);
+  let doc: Document.Parsed | undefined;
+  try {
+    // logLevel 'error': warnings are reported as diagnostics below, not printed by the yaml package.
+    const composer = new Composer({ uniqueKeys: true, merge: true, logLevel: 'error' });
+    for (const d of composer.compose(tokens, true, text.length)) {
+      if (doc === undefined) doc = d;
+      else {
+        doc.errors.push(new YAMLParseError([d.range[0], d.range[1]], 'MULTIPLE_DOCS', 'Source contains multiple documents; please use YAML.parseAllDocuments()'));
+        break;
+      }
+    }
+  } catch (e) {
+    return e instanceof RangeError ? fail(deepestLine(text), depthMessage) : fail(0, `YAML: ${firstLine((e as Error).message)}`);
+  }
+  if (doc === undefined) return fail(0, 'the configuration is empty: expected a mapping with _format_version: "3.0"');
   if (doc.errors.length > 0) {
+    const d = doc;
     return {
       ok: false,
-      errors: doc.errors.map((e) => ({
+      errors: d.errors.map((e) => ({
         ...at(e.pos[0]),
-        message: e.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(doc, text, e.pos[0]) : `YAML: ${firstLine(e.message)}`,
+        message: e.code === 'DUPLICATE_KEY' ? duplicateKeyMessage(d, text, e.pos[0]) : `YAML: ${firstLine(e.message)}`,
         severity: 'error' as const,
       })),
     };
@@ -72,24 +100,58 @@ export function parseYaml(text: string, file: string, exact = false): ParseResul
   if (!isMap(contents)) {
     return { ok: false, errors: [{ ...at(contents.range?.[0] ?? 0), message: 'the top level must be a mapping (key: value), with _format_version: "3.0"', severity: 'error' }] };
   }
+  const shape = aliasProblem(doc);
+  if (shape !== null) return fail(shape.offset, shape.message);
   let value: unknown;
   try {
     value = doc.toJS({ maxAliasCount: 10000 });
   } catch (e) {
     return { ok: false, errors: [{ ...at(0), message: `YAML: ${(e as Error).message}`, severity: 'error' }] };
   }
-  const posOf = (path: JsonPath, atKey = false): SourcePos => at(offsetOf(doc, path, atKey));
+  const parsed = doc;
+  const posOf = (path: JsonPath, atKey = false): SourcePos => at(offsetOf(parsed, path, atKey));
   return {
     ok: true,
     doc: {
       file,
       value,
       exact: true,
-      warnings: doc.warnings.map((w) => ({ ...at(w.pos[0]), message: `YAML: ${firstLine(w.message)}`, severity: 'warning' as const })),
+      warnings: parsed.warnings.map((w) => ({ ...at(w.pos[0]), message: `YAML: ${firstLine(w.message)}`, severity: 'warning' as const })),
       posOf,
       toDiagnostic: (issue) => ({ ...posOf(issue.path, issue.atKey), message: issue.message, severity: issue.severity }),
     },
   };
+}
+
+/**
+ * Where a document too deep for the parser to say is deepest: the start of the line with the
+ * most indentation, sequence indicators and open brackets (a guess, used only for the message).
+ */
+function deepestLine(text: string): number {
+  let best = 0;
+  let bestScore = -1;
+  let flow = 0;
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end === -1) end = text.length;
+    let score = 0;
+    let i = start;
+    while (i < end && (text[i] === ' ' || text[i] === '-' || text[i] === '\t')) score += text[i++] === '-' ? 2 : 1;
+    let peak = flow;
+    for (; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 0x5b || c === 0x7b) peak = Math.max(peak, ++flow);
+      else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+    }
+    score += peak * 2;
+    if (score > bestScore) {
+      bestScore = score;
+      best = start;
+    }
+    start = end + 1;
+  }
+  return best;
 }
 
 /** Line starts as `yaml`'s lexer records them (after each line feed). */

@@ -1,4 +1,4 @@
-import { err, warn, type Issue, type JsonPath } from './issues.js';
+import { err, warn, type Issue } from './issues.js';
 
 export const SUPPORTED_FORMAT_VERSIONS = ['1.1', '2.1', '3.0'] as const;
 
@@ -42,17 +42,26 @@ export function migrate(root: Record<string, unknown>): Issue[] {
   return issues;
 }
 
-/** Removes `key: null` from every mapping except inside a plugin's `config` (whose nulls mean something). */
-function dropNulls(value: unknown, path: JsonPath = []): void {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => dropNulls(v, [...path, i]));
-    return;
-  }
-  if (value === null || typeof value !== 'object') return;
-  const obj = value as Record<string, unknown>;
-  for (const [k, v] of Object.entries(obj)) {
-    if (v === null) delete obj[k];
-    else if (!(k === 'config' && path.length > 0)) dropNulls(v, [...path, k]);
+/**
+ * Removes `key: null` from every mapping except inside a plugin's `config` (whose nulls mean
+ * something). Iterative, each container once (the loader bounds the shape, shape.ts).
+ */
+function dropNulls(root: unknown): void {
+  const seen = new Set<object>();
+  const stack: Array<{ value: unknown; top: boolean }> = [{ value: root, top: true }];
+  while (stack.length > 0) {
+    const { value, top } = stack.pop()!;
+    if (value === null || typeof value !== 'object' || seen.has(value)) continue;
+    seen.add(value);
+    if (Array.isArray(value)) {
+      for (const v of value) stack.push({ value: v, top: false });
+      continue;
+    }
+    const obj = value as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obj)) {
+      if (v === null) delete obj[k];
+      else if (!(k === 'config' && !top)) stack.push({ value: v, top: false });
+    }
   }
 }
 

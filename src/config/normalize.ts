@@ -44,7 +44,9 @@ export function normalize(input: NormalizeInput): Config {
 
   const services: Service[] = ents.services.map((e, i) => {
     place(e, 'services', i);
-    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tls: serviceTls(input.root, e), tags: tagsOf(e.obj), pos: posOf(e.path) };
+    const urlRef = typeof e.obj.url === 'string' && e.obj.url.startsWith('{vault://') ? e.obj.url : undefined;
+    if (urlRef !== undefined) for (const f of ['protocol', 'host', 'port', 'path']) secrets.push(['services', i, f]);
+    return { id: e.id, name: s(e.obj.name), ...serviceAddress(e.obj), ...(urlRef === undefined ? {} : { url_reference: urlRef }), connect_timeout: n(e.obj.connect_timeout, 60000), read_timeout: n(e.obj.read_timeout, 60000), write_timeout: n(e.obj.write_timeout, 60000), retries: n(e.obj.retries, 5), enabled: b(e.obj.enabled, true), tls: serviceTls(input.root, e), tags: tagsOf(e.obj), pos: posOf(e.path) };
   });
 
   const routes: Route[] = ents.routes.map((e, i) => {
@@ -198,6 +200,9 @@ function withoutPos(e: unknown): unknown {
 
 /** `url` (which wins, as Kong's shorthand) or protocol/host/port/path; default ports 80 (http, ws) and 443 (https, wss). */
 function serviceAddress(o: Obj): Pick<Service, 'protocol' | 'host' | 'port' | 'path'> {
+  // An unresolved reference (`--offline`): placeholders that compile; the fields are listed as
+  // secret (shown <redacted>) and the reference is kept in url_reference.
+  if (typeof o.url === 'string' && o.url.startsWith('{vault://')) return { protocol: 'http', host: 'vault-reference.invalid', port: 80, path: null };
   const url = typeof o.url === 'string' ? parseServiceUrl(o.url) : undefined;
   if (url !== undefined && typeof url !== 'string') return { ...url, path: url.path ?? s(o.path) };
   const protocol = (s(o.protocol) ?? 'http') as ServiceProtocol;

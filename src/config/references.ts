@@ -1,6 +1,7 @@
 import { checkRouteHeaderValue, checkRoutePath } from '../router/paths.js';
 import { refText, type Entities, type Entity } from './entities.js';
 import { err, formatPath, type Issue, type JsonPath } from './issues.js';
+import { didYouMean } from './suggest.js';
 import { isObj, type Obj } from './walk.js';
 
 export type RefKind = 'service' | 'route' | 'consumer' | 'consumer_group' | 'upstream';
@@ -27,6 +28,11 @@ export class Lookup {
     add('upstream', ents.upstreams, 'name');
   }
 
+  /** The names a reference of this kind may use (for "did you mean"). */
+  names(kind: RefKind): IterableIterator<string> {
+    return this.maps.get(kind)!.byName.keys();
+  }
+
   find(kind: RefKind, ref: unknown): Entity | undefined {
     const m = this.maps.get(kind)!;
     if (typeof ref === 'string') return m.byName.get(ref) ?? m.byId.get(ref);
@@ -38,6 +44,9 @@ export class Lookup {
     return undefined;
   }
 }
+
+/** A well-formed bcrypt hash: `$2a$`, `$2b$` or `$2y$`, a two-digit cost, 22 characters of salt and 31 of hash. */
+export const BCRYPT = /^\$2[aby]\$(?:0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{53}$/;
 
 const KIND_TEXT: Record<RefKind, string> = { service: 'service', route: 'route', consumer: 'consumer', consumer_group: 'consumer group', upstream: 'upstream' };
 
@@ -88,7 +97,7 @@ export function checkReferences(ents: Entities, lookup: Lookup): Issue[] {
   const check = (kind: RefKind, ref: unknown, path: JsonPath): Entity | undefined => {
     if (ref === undefined) return undefined;
     const found = lookup.find(kind, ref);
-    if (!found) issues.push(err(path, `${formatPath(path)} refers to unknown ${KIND_TEXT[kind]} "${refText(ref)}"`));
+    if (!found) issues.push(err(path, `${formatPath(path)} refers to unknown ${KIND_TEXT[kind]} "${refText(ref)}"${didYouMean(refText(ref), lookup.names(kind))}`));
     return found;
   };
 
@@ -133,6 +142,15 @@ export function checkReferences(ents: Entities, lookup: Lookup): Issue[] {
   unique(creds('basicauth_credentials'), (e) => e.obj.username, 'username', 'basic-auth username');
   unique(creds('jwt_secrets'), (e) => e.obj.key, 'key', 'jwt key');
   unique(creds('hmacauth_credentials'), (e) => e.obj.username, 'username', 'hmac-auth username');
+  // A password that looks like bcrypt but is not a hash would be compared as plaintext: the
+  // README's old "$2b$10$..." placeholder validated and then worked as the password "$2b$10$...".
+  for (const b of creds('basicauth_credentials')) {
+    const pw = b.obj.password;
+    if (typeof pw === 'string' && /^\$2[aby]\$/.test(pw) && !BCRYPT.test(pw)) {
+      const path = [...b.path, 'password'];
+      issues.push(err(path, `${formatPath(path)} looks like a bcrypt hash (${pw.slice(0, 4)}) but is not a well-formed one: expected ${pw.slice(0, 4)}NN$ and 53 characters of [./A-Za-z0-9] (cost NN 04 to 31); a plaintext password cannot start with $2a$, $2b$ or $2y$`));
+    }
+  }
   for (const j of creds('jwt_secrets')) {
     const alg = typeof j.obj.algorithm === 'string' ? j.obj.algorithm : 'HS256';
     if (!alg.startsWith('HS') && typeof j.obj.rsa_public_key !== 'string') {

@@ -40,6 +40,11 @@ export interface Service {
   /** client_certificate, tls_verify, tls_verify_depth, ca_certificates (resolved). */
   tls: ServiceTls;
   tags: string[];
+  /**
+   * `--offline` only: the unresolved `{vault://...}` reference its `url` was given as (the
+   * address fields are then placeholders, shown as `<redacted>`); `diff` compares it as text.
+   */
+  url_reference?: string;
   pos: SourcePos;
 }
 

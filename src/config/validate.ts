@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { PluginDefinition } from '../plugins/types.js';
+import { didYouMean } from './suggest.js';
 import { err, formatPath, warn, type Issue, type JsonPath } from './issues.js';
 import { compileSchema, secretChains, validators } from './validators.js';
 import { isObj, items, pluginSites, type Obj } from './walk.js';
@@ -12,6 +13,8 @@ const inlineValidators = new WeakMap<object, ValidateFunction>();
 /** The plugins validation knows (the gateway's catalogue, src/plugins/catalogue.ts). */
 export interface PluginLookup {
   get(name: string): PluginDefinition | undefined;
+  /** Every plugin name, for "did you mean" suggestions. */
+  names?(): readonly string[];
 }
 
 export interface ValidateResult {
@@ -37,7 +40,7 @@ export function validateDocument(root: Obj, catalogue: PluginLookup): ValidateRe
     if (typeof name !== 'string') continue;
     const def = catalogue.get(name);
     if (!def) {
-      issues.push(err([...path, 'name'], `plugin ${name} is not supported`));
+      issues.push(err([...path, 'name'], `plugin ${name} is not supported${didYouMean(name, catalogue.names?.() ?? [])}`));
       continue;
     }
     if (!isObj(plugin.config)) continue; // the gateway schema already reported it
@@ -202,7 +205,7 @@ export function ajvIssues(errors: ErrorObject[], data: unknown, prefix: JsonPath
         : undefined;
     switch (e.keyword) {
       case 'additionalProperties':
-        push(err([...path, String(p.additionalProperty)], `${where} has unknown key "${String(p.additionalProperty)}"`, true));
+        push(err([...path, String(p.additionalProperty)], `${where} has unknown key "${String(p.additionalProperty)}"${didYouMean(String(p.additionalProperty), Object.keys((ps.properties ?? {}) as object))}`, true));
         break;
       case 'required':
         push(err(path, `${where} is missing required key "${String(p.missingProperty)}"`));

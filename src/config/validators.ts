@@ -63,6 +63,18 @@ export function schemaInputs(): SchemaInputs {
   return { gateway, plugins, hash: h.digest('hex') };
 }
 
+/**
+ * The gateway schema as Sluice validates with it: without `definitions.plugin_config`, the
+ * editor-only if/then per plugin name (scripts/editor-schema.js). Sluice checks each plugin's
+ * config with that plugin's own validator (validate.ts: one message per problem, custom plugins
+ * from --plugins-dir accepted), so the branches would only report the same errors twice.
+ */
+export function runtimeGatewaySchema(text: string): object {
+  const schema = JSON.parse(text) as { definitions?: Record<string, unknown> };
+  if (schema.definitions?.plugin_config !== undefined) schema.definitions.plugin_config = {};
+  return schema;
+}
+
 /** Export names in the generated module: `gateway`, and `plugin_<name>` with `-` as `_`. */
 const exportName = (plugin: string): string => `plugin_${plugin.replace(/-/g, '_')}`;
 
@@ -71,7 +83,7 @@ export function generateValidatorModule(): string {
   const inputs = schemaInputs();
   const ajv = makeAjv(true);
   const refs: Record<string, string> = { gateway: 'gateway' };
-  ajv.addSchema(JSON.parse(inputs.gateway) as object, 'gateway');
+  ajv.addSchema(runtimeGatewaySchema(inputs.gateway), 'gateway');
   for (const [name, text] of inputs.plugins) {
     ajv.addSchema(JSON.parse(text) as object, `plugin:${name}`);
     refs[exportName(name)] = `plugin:${name}`;
@@ -97,7 +109,7 @@ export function loadPrecompiled(inputs: SchemaInputs = schemaInputs()): Validato
 export function compileAtRuntime(inputs: SchemaInputs = schemaInputs()): Validators {
   const texts = new Map(inputs.plugins);
   return {
-    gateway: compileSchema(JSON.parse(inputs.gateway) as object),
+    gateway: compileSchema(runtimeGatewaySchema(inputs.gateway)),
     plugin(name) {
       const text = texts.get(name);
       return text === undefined ? undefined : compileSchema(JSON.parse(text) as object, name);

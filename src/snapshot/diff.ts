@@ -10,6 +10,7 @@
  * marked `x-secret`) never leave this module: a changed secret is reported with `secret: true`
  * and no values, and an added or removed entity shows its secret fields as "<redacted>".
  */
+import { MAX_DEPTH } from '../config/shape.js';
 import type { Config } from '../config/types.js';
 
 export type EntityKind =
@@ -67,7 +68,8 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 function flatten(value: Record<string, unknown>, omit: ReadonlySet<string>): Map<string, { path: Path; value: unknown }> {
   const out = new Map<string, { path: Path; value: unknown }>();
   const walk = (v: unknown, path: Path): void => {
-    if (isPlain(v) && (path.length === 0 || Object.keys(v).length > 0)) {
+    // The loader bounds nesting (config/shape.ts); past that depth a value compares whole.
+    if (isPlain(v) && (path.length === 0 || Object.keys(v).length > 0) && path.length < MAX_DEPTH) {
       for (const k of Object.keys(v).sort()) {
         if (path.length === 0 && omit.has(k)) continue;
         walk(v[k], [...path, k]);
@@ -149,11 +151,20 @@ export function secretAt(config: Config, path: Path): boolean {
   });
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+/** An unresolved `{vault://...}` reference (`--offline`): its text is no secret, and compares as text. */
+const isReference = (v: unknown): v is string => typeof v === 'string' && /^\{vault:\/\/[^}]*\}$/.test(v.trim());
+
+const same = (a: unknown, b: unknown): boolean => {
+  try {
+    return JSON.stringify(a) === JSON.stringify(b);
+  } catch {
+    return a === b; // too deep to print: only the same value is the same
+  }
+};
 
 function redacted(config: Config, v: View): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [field, { path, value }] of v.fields) out[field] = secretAt(config, [...v.base, ...path]) ? REDACTED : value;
+  for (const [field, { path, value }] of v.fields) out[field] = secretAt(config, [...v.base, ...path]) && !isReference(value) ? REDACTED : value;
   return out;
 }
 
@@ -182,7 +193,9 @@ export function diffConfigs(a: Config, b: Config): ConfigDiff {
         const of = o.fields.get(f);
         const nf = n.fields.get(f);
         if (same(of?.value, nf?.value)) continue;
-        const secret = (of !== undefined && secretAt(a, [...o.base, ...of.path])) || (nf !== undefined && secretAt(b, [...n.base, ...nf.path]));
+        const secret =
+          !(isReference(of?.value) && isReference(nf?.value)) &&
+          ((of !== undefined && secretAt(a, [...o.base, ...of.path])) || (nf !== undefined && secretAt(b, [...n.base, ...nf.path])));
         fields.push(secret ? { field: f, secret: true } : { field: f, secret: false, old: of?.value ?? null, new: nf?.value ?? null });
       }
       if (fields.length > 0) changes.push({ kind, key: o.key, label: n.label, change: 'changed', fields, entity: null });
@@ -202,7 +215,7 @@ export function secretValues(config: Config): string[] {
   const out = new Set<string>();
   const collect = (v: unknown): void => {
     if (typeof v === 'string') {
-      if (v.length >= 3) out.add(v);
+      if (v.length >= 3 && !isReference(v)) out.add(v);
     } else if (Array.isArray(v)) v.forEach(collect);
     else if (v !== null && typeof v === 'object') Object.values(v).forEach(collect);
   };

@@ -3,7 +3,7 @@
  * exit codes and output as a CI job sees them.
  */
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -308,5 +308,67 @@ describe('sluice', () => {
     const r = sluice(['--help']);
     expect(r.code).toBe(0);
     for (const c of ['validate', 'routes', 'explain', 'diff']) expect(r.stdout).toContain(`  ${c} `);
+  });
+});
+
+describe('--offline (issue 19: a CI job without secrets)', () => {
+  const REFS = y(
+    '_format_version: "3.0"',
+    'services:',
+    '  - name: orders',
+    '    url: "{vault://env/ORDERS_URL}"',
+    '    routes:',
+    '      - name: list-orders',
+    '        paths: [/orders]',
+    'consumers:',
+    '  - username: alice',
+    '    keyauth_credentials:',
+    '      - key: "{vault://env/ALICE_API_KEY}"',
+    '    basicauth_credentials:',
+    '      - username: alice',
+    '        password: "{vault://file/secrets/alice.pw}"',
+  );
+
+  it('validate, routes and explain fail without the secrets, and pass with --offline', () => {
+    file('refs.yaml', REFS);
+    const online = sluice(['validate', '-c', 'refs.yaml']);
+    expect(online.code).toBe(1);
+    expect(online.stdout).toMatch(/^refs\.yaml:4:10 cannot resolve \{vault:\/\/env\/ORDERS_URL\}/m);
+    const offline = sluice(['validate', '--offline', '-c', 'refs.yaml']);
+    expect(offline.stdout).toBe('refs.yaml: valid (1 service, 1 route, 1 consumer, 0 plugins)\n');
+    expect(offline.code).toBe(0);
+    expect(sluice(['routes', '-c', 'refs.yaml']).code).toBe(1);
+    const routes = sluice(['routes', '--offline', '-c', 'refs.yaml']);
+    expect(routes.code).toBe(0);
+    expect(routes.stdout).toMatch(/list-orders .*orders → <redacted>/);
+    expect(sluice(['explain', '--offline', '-c', 'refs.yaml', 'GET', 'http://x/orders']).code).toBe(0);
+    const json = JSON.parse(sluice(['validate', '--offline', '--json', '-c', 'refs.yaml']).stdout);
+    expect(json).toMatchObject({ valid: true, files: [{ file: 'refs.yaml', valid: true, errors: [] }] });
+  });
+
+  it('still checks the syntax of references offline', () => {
+    file('badrefs.yaml', y('_format_version: "3.0"', 'consumers:', '  - username: a', '    keyauth_credentials:', '      - key: "{vault://aws/x}"', '      - key: "{vault://env/}"', '      - key: "{vault://env/X"', '      - key: {vault://env/Y}'));
+    const r = sluice(['validate', '--offline', 'badrefs.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^badrefs\.yaml:5:14 unsupported vault "aws"/m);
+    expect(r.stdout).toMatch(/^badrefs\.yaml:6:14 vault reference \{vault:\/\/env\/\} names nothing/m);
+    expect(r.stdout).toMatch(/^badrefs\.yaml:7:14 malformed vault reference/m);
+    expect(r.stdout).toMatch(/^badrefs\.yaml:8:\d+ unquoted vault reference/m);
+  });
+
+  it('diff --offline compares references as text; online, resolved secrets show as <changed>', () => {
+    file('refs-new.yaml', REFS.replace('ALICE_API_KEY', 'ALICE_KEY_V2').replace('ORDERS_URL', 'ORDERS_URL_V2'));
+    const r = sluice(['diff', '--offline', 'refs.yaml', 'refs-new.yaml']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('url_reference: "{vault://env/ORDERS_URL}" → "{vault://env/ORDERS_URL_V2}"');
+    expect(r.stdout).toContain('key: "{vault://env/ALICE_API_KEY}" → "{vault://env/ALICE_KEY_V2}"');
+    expect(sluice(['diff', '--offline', 'refs.yaml', 'refs.yaml']).code).toBe(0);
+    mkdirSync(join(dir, 'secrets'), { recursive: true });
+    writeFileSync(join(dir, 'secrets', 'alice.pw'), 'pw');
+    const env = { ORDERS_URL: 'http://a.internal', ORDERS_URL_V2: 'http://b.internal', ALICE_API_KEY: 'key-one-secret', ALICE_KEY_V2: 'key-two-secret' };
+    const online = sluice(['diff', 'refs.yaml', 'refs-new.yaml'], env);
+    expect(online.code).toBe(1);
+    expect(online.stdout).toContain('key: <changed>');
+    expect(online.stdout).not.toMatch(/key-one-secret|key-two-secret|a\.internal|b\.internal/);
   });
 });

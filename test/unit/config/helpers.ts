@@ -37,6 +37,7 @@ export function config(text: string, env: NodeJS.ProcessEnv = {}): Config {
 }
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The Kong corpus, copied from ../shared/compat/kong (test/unit/kong-fixtures.test.ts keeps it in step). */
 export const corpus = resolve(repoRoot, 'test', 'fixtures', 'kong');
 
 /** Every configuration file we have: the repository's gateway.yaml, the examples, and the Kong corpus. */

@@ -46,7 +46,7 @@ describe('load: YAML with positions', () => {
 
   it('a key with an empty value counts as unset (Kong reads `key: ~` as no value)', () => {
     expect(errors(y('_format_version: "3.0"', 'services:', '  - name: a', '    host:', '    port: 1'))).toEqual([
-      '3:5 services[0] needs url, or host (with optional protocol, port, path)',
+      '3:5 services[a] needs url, or host (with optional protocol, port, path)',
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('load: YAML with positions', () => {
 
   it('follows aliases for positions', () => {
     expect(errors(y('_format_version: "3.0"', '_ignore:', '  - &svc {name: a, host: x, port: "80"}', 'services:', '  - *svc'))).toEqual([
-      '3:35 services[0].port must be an integer between 0 and 65535',
+      '3:35 services[a].port must be an integer between 0 and 65535',
     ]);
   });
 

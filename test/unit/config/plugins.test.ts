@@ -30,9 +30,9 @@ describe('plugin config: validated against the plugin schema', () => {
 
   it('reports config errors with the full path, at the value', () => {
     expect(errors(y(V, 'plugins:', '  - name: fake-limit', '    config:', '      minute: 0', '      polcy: redis', '      headers: ["nocolon"]'))).toEqual([
-      '5:15 plugins[0].config.minute must be an integer between 1 and 1000000',
-      '6:7 plugins[0].config has unknown key "polcy"',
-      '7:17 plugins[0].config.headers[0] must look like Name:value',
+      '5:15 plugins[fake-limit].config.minute must be an integer between 1 and 1000000',
+      '6:7 plugins[fake-limit].config has unknown key "polcy"; did you mean policy?',
+      '7:17 plugins[fake-limit].config.headers[0] must look like Name:value',
     ]);
   });
 

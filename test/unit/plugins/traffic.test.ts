@@ -135,8 +135,8 @@ describe('config rules (reported at their line)', () => {
   const errs = (name: string, conf: string) => errors(plugin(conf).replace('PLUGIN', name));
 
   it('rate-limiting: a window is required, windows are ordered, header/path/redis host required', () => {
-    expect(errs('rate-limiting', '{ limit_by: ip }')).toEqual(['4:13 plugins[0].config must set at least one limit: second, minute, hour, day, month or year']);
-    expect(errs('rate-limiting', '{ second: 10, minute: 5 }')).toEqual(['4:35 plugins[0].config.minute the limit for minute (5) cannot be lower than the limit for second (10)']);
+    expect(errs('rate-limiting', '{ limit_by: ip }')).toEqual(['4:13 plugins[rate-limiting].config must set at least one limit: second, minute, hour, day, month or year']);
+    expect(errs('rate-limiting', '{ second: 10, minute: 5 }')).toEqual(['4:35 plugins[rate-limiting].config.minute the limit for minute (5) cannot be lower than the limit for second (10)']);
     expect(errs('rate-limiting', '{ minute: 5, limit_by: header }')[0]).toMatch(/config\.header_name is required when limit_by is header/);
     expect(errs('rate-limiting', '{ minute: 5, limit_by: path }')[0]).toMatch(/config\.path is required when limit_by is path/);
     expect(errs('rate-limiting', '{ minute: 5, policy: redis }')[0]).toMatch(/is required when policy is redis/);
