@@ -23,8 +23,7 @@
 import type { Route, Service } from '../config/types.js';
 import { CONSTRAINTS } from './constraints/index.js';
 import { methods as methodsConstraint } from './constraints/methods.js';
-import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST } from './entry.js';
-import { reserveTemplateParams } from './match.js';
+import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST, reserveTemplateParams } from './entry.js';
 import { compileRegexPath, parseTemplate, pathKind, regexLiteralPrefix } from './paths.js';
 
 export function compareEntries(a: Entry, b: Entry): number {

@@ -1,58 +1,11 @@
 /**
- * The lookup's result, and the template scan it shares with the lookup. `params`, `upstreamPath`
+ * The lookup's result. `params`, `upstreamPath`
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
 import { upstreamPathFor } from '../proxy/upstream-path.js';
-import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, P_PARAM, type Entry } from './entry.js';
+import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
-
-/**
- * Template parameter positions (start, end pairs) written by `templateScan`. Shared: a scan and
- * the reads of its positions happen in one synchronous call.
- */
-let tplPos = new Int32Array(64);
-
-/** Makes room for a template with `params` parameters (compile time). */
-export function reserveTemplateParams(params: number): void {
-  if (params * 2 > tplPos.length) tplPos = new Int32Array(params * 2);
-}
-
-/** Matches a template path whose literal prefix `e.key` the tree walk already matched. */
-export function templateScan(e: Entry, path: string): boolean {
-  const kinds = e.tplKinds!;
-  const texts = e.tplTexts;
-  const pos = tplPos;
-  const len = path.length;
-  let p = e.key.length;
-  let w = 0;
-  for (let k = 0; k < kinds.length; k++) {
-    if (k > 0) {
-      if (path.charCodeAt(p) !== 47) return false;
-      p++;
-    }
-    const kind = kinds[k];
-    if (kind === P_LIT) {
-      const t = texts[k]!;
-      if (!path.startsWith(t, p)) return false;
-      p += t.length;
-      if (p < len && path.charCodeAt(p) !== 47) return false;
-    } else if (kind === P_PARAM) {
-      let q = path.indexOf('/', p);
-      if (q < 0) q = len;
-      if (q === p) return false;
-      pos[w++] = p;
-      pos[w++] = q;
-      p = q;
-    } else {
-      if (p >= len) return false;
-      pos[w++] = p;
-      pos[w++] = len;
-      p = len;
-    }
-  }
-  return p === len;
-}
 
 /**
  * A RouteMatch that defers the work many callers of a lookup never need, or need once: the
@@ -132,10 +85,10 @@ export class Match implements RouteMatch {
     if (e.kind === K_PREFIX) len = e.prefixLen;
     else if (e.kind === K_TEMPLATE) {
       len = path.length;
-      if (e.tplParams > 0 && templateScan(e, path)) {
+      if (e.tplParams > 0 && e.scan(path)) {
         params = {};
         const kinds = e.tplKinds!;
-        const pos = tplPos;
+        const pos = templatePositions();
         let w = 0;
         for (let k = 0; k < kinds.length; k++) {
           if (kinds[k] === P_LIT) continue;
