@@ -8,7 +8,7 @@ import type { BalanceInput, Peer } from '../upstream/balancer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { isSkippedResponseHeader } from './headers.js';
-import { normalizePath } from './path.js';
+import { normalizePath } from '../router/normalize.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
 import type { Chain } from '../plugins/chain.js';

@@ -38,7 +38,7 @@ import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwar
 import { PluginRequest, joinHeader } from './plugin-request.js';
 import { HOP_BY_HOP } from './headers.js';
 import type { ProxyState } from './http.js';
-import { normalizePath } from './path.js';
+import { normalizePath } from '../router/normalize.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 import { statusLine } from './status.js';
 

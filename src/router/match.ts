@@ -3,7 +3,7 @@
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
-import { upstreamPathFor } from '../proxy/upstream-path.js';
+import { escapePath, upstreamPathFor } from '../proxy/upstream-path.js';
 import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
 
@@ -51,8 +51,8 @@ export class Match implements RouteMatch {
     if (this.up === undefined) {
       const e = this.e;
       const path = this.path;
-      if (!e.strip && e.base.length === 1 && !e.v1) this.up = path; // the common case, no allocation
-      else this.up = upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen());
+      // the common case first: no rewrite, and (unless it holds decoded characters) no allocation
+      this.up = escapePath(!e.strip && e.base.length === 1 && !e.v1 ? path : upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen()));
     }
     return this.up;
   }
@@ -62,10 +62,10 @@ export class Match implements RouteMatch {
       const path = this.path;
       const e = this.e;
       if (!e.strip) this.sp = null;
-      else if (e.kind === K_PREFIX) this.sp = e.path; // what the prefix matched is the prefix itself
+      else if (e.kind === K_PREFIX) this.sp = escapePath(e.path!); // what the prefix matched is the prefix itself
       else {
         const len = this.matchedLen();
-        this.sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+        this.sp = len <= 0 ? null : escapePath(len === path.length ? path : path.slice(0, len));
       }
     }
     return this.sp;
