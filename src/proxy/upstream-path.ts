@@ -58,6 +58,14 @@ for (let c = 48; c <= 57; c++) SAFE[c] = 1;
 for (let c = 65; c <= 90; c++) SAFE[c] = 1;
 for (let c = 97; c <= 122; c++) SAFE[c] = 1;
 
+/** Only characters that go upstream as they are (irregexp scans faster than a charCodeAt loop). */
+const ALL_SAFE = /^[!#$&'()*+,/:;=?@[\]\w.~%-]*$/;
+
+/** True when `path` goes upstream as it is (nothing to escape). */
+export function isSafePath(path: string): boolean {
+  return ALL_SAFE.test(path);
+}
+
 /** The path as it goes upstream: `path` unchanged (no allocation) when nothing needs escaping. */
 export function escapePath(path: string): string {
   let i = 0;

@@ -42,6 +42,10 @@ export class Entry {
   strip = true;
   v1 = false;
   base = '/';
+  /** `base` needs no escaping upstream. */
+  baseSafe = true;
+  /** `path` as it goes upstream (X-Forwarded-Prefix of a prefix path). */
+  pathEscaped: string | null = null;
   /** Tree key: literal prefix of the path. */
   key = '';
   // --- path

@@ -3,7 +3,7 @@
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
-import { escapePath, upstreamPathFor } from '../proxy/upstream-path.js';
+import { escapePath, isSafePath, upstreamPathFor } from '../proxy/upstream-path.js';
 import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
 
@@ -23,6 +23,8 @@ export class Match implements RouteMatch {
   private p: Record<string, string> | null | undefined = undefined;
   private up: string | undefined = undefined;
   private sp: string | null | undefined = undefined;
+  /** The request path needs no escaping upstream (0 = not known yet, 1 = safe, 2 = not). */
+  private safe = 0;
 
   constructor(e: Entry, path: string, x: RegExpExecArray | null) {
     this.e = e;
@@ -52,7 +54,10 @@ export class Match implements RouteMatch {
       const e = this.e;
       const path = this.path;
       // the common case first: no rewrite, and (unless it holds decoded characters) no allocation
-      this.up = escapePath(!e.strip && e.base.length === 1 && !e.v1 ? path : upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen()));
+      const up = !e.strip && e.base.length === 1 && !e.v1 ? path : upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen());
+      // escaped as a whole only when the request path or the base holds something to escape:
+      // scanning the flat request path is cheaper than scanning the concatenation
+      this.up = this.pathSafe() && e.baseSafe ? up : escapePath(up);
     }
     return this.up;
   }
@@ -62,13 +67,19 @@ export class Match implements RouteMatch {
       const path = this.path;
       const e = this.e;
       if (!e.strip) this.sp = null;
-      else if (e.kind === K_PREFIX) this.sp = escapePath(e.path!); // what the prefix matched is the prefix itself
+      else if (e.kind === K_PREFIX) this.sp = e.pathEscaped; // what the prefix matched is the prefix itself
       else {
         const len = this.matchedLen();
-        this.sp = len <= 0 ? null : escapePath(len === path.length ? path : path.slice(0, len));
+        const sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+        this.sp = sp === null || this.pathSafe() ? sp : escapePath(sp);
       }
     }
     return this.sp;
+  }
+
+  private pathSafe(): boolean {
+    if (this.safe === 0) this.safe = isSafePath(this.path) ? 1 : 2;
+    return this.safe === 1;
   }
 
   private matchedLen(): number {
