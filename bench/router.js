@@ -164,22 +164,17 @@ function measure(pass, n, ms) {
   const warmEnd = performance.now() + Math.min(200, ms / 4);
   while (performance.now() < warmEnd) sink += pass();
   let ops = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  while (now < end) {
+  // CPU time, not wall time: on a shared machine time spent descheduled is not the router's
+  const cpu0 = process.cpuUsage();
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
     sink += pass();
     ops += n;
-    now = performance.now();
   }
-  return { opsPerSec: (ops / (now - start)) * 1000, sink };
+  const cpu = process.cpuUsage(cpu0);
+  return { opsPerSec: (ops / (cpu.user + cpu.system)) * 1e6, sink };
 }
 
-/**
- * The three Sluice passes over `inputs` for one router. Compiled afresh per router (see
- * `sluicePasses`) so that two routers measured in one process (BENCH_ROUTER_BEFORE) do not share
- * the loops' type feedback: each set of loops stays monomorphic, as for a single router.
- */
 function sluicePassesSource(label, sluice, n, inputs, consume) {
   return [
     [`sluice${label}`, () => {
@@ -327,7 +322,7 @@ function benchTable(count, ms) {
 export async function run({ ms = Number(process.env.BENCH_MS ?? 2000), sizes = [300, 1000] } = {}) {
   const rows = [];
   for (const size of sizes) rows.push(...benchTable(size, ms));
-  console.log(`\n## Router: lookups/s in one process, ${ms} ms per contender per table, best of ${ROUNDS} interleaved rounds\n`);
+  console.log(`\n## Router: lookups per CPU-second in one process, ${ms} ms per contender per table, best of ${ROUNDS} interleaved rounds\n`);
   table([['routes', 'router', 'lookups/s', 'matched'], ...rows.map((r) => [r.routes, r.router, fmt(r.lookupsPerSec), r.matched ?? ''])]);
   const ratios = [['routes', 'ratio', 'value']];
   for (const size of new Set(rows.map((r) => r.routes))) {

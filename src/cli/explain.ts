@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Config, Service } from '../config/types.js';
-import { normalizePath } from '../proxy/path.js';
+import { normalizePath } from '../router/normalize.js';
 import type { MatchInput, RouteMatch } from '../router/types.js';
 import type { Snapshot } from '../snapshot/types.js';
 import {

@@ -110,6 +110,12 @@ export function checkReferences(ents: Entities, lookup: Lookup): Issue[] {
       return Array.isArray(v) ? v.length > 0 : isObj(v) ? Object.keys(v).length > 0 : true; // a wrong type was reported by the schema
     });
     if (!has) issues.push(err(r.path, `${formatPath(r.path)} must set at least one of paths, methods, hosts, headers, snis`));
+    // Kong refuses the stream-route fields on http(s) routes; ignoring them would fail open
+    for (const k of ['sources', 'destinations']) {
+      const v = r.obj[k];
+      if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0))
+        issues.push(err([...r.path, k], `${formatPath([...r.path, k])}: ${k} is a tcp/tls stream-route field; Kong refuses it on http(s) routes, and so does Sluice (it would match every client). Remove it; to restrict clients use the ip-restriction plugin`));
+    }
     if (Array.isArray(r.obj.paths)) {
       r.obj.paths.forEach((p, i) => {
         if (typeof p !== 'string' || !/^[/~]/.test(p)) return; // the schema reported it

@@ -9,7 +9,7 @@ import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
 import { isSkippedResponseHeader } from './headers.js';
-import { normalizePath } from './path.js';
+import { normalizePath } from '../router/normalize.js';
 import { requestFraming } from './framing.js';
 import { isHeaderName, isSafeHeaderValue, wireTarget, wireValue } from './bytes.js';
 import { statusLine } from './status.js';

@@ -46,3 +46,46 @@ export function upstreamPathFor(base: string, strip: boolean, v1: boolean, path:
 // ------------------------------------------------------------------------------------------
 // Match result: params, upstreamPath and strippedPrefix are computed on first read
 // ------------------------------------------------------------------------------------------
+
+/**
+ * Characters that go upstream as they are (Kong's `escape` in kong/tools/uri.lua): reserved and
+ * unreserved characters and `%`. Everything else the normalised path may hold (a space, `"`,
+ * non-ASCII, decoded by the router's normalisation) is percent-encoded as UTF-8.
+ */
+const SAFE = new Uint8Array(128);
+for (const c of "!#$&'()*+,/:;=?@[]-_.~%") SAFE[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) SAFE[c] = 1;
+for (let c = 65; c <= 90; c++) SAFE[c] = 1;
+for (let c = 97; c <= 122; c++) SAFE[c] = 1;
+
+/** Only characters that go upstream as they are (irregexp scans faster than a charCodeAt loop). */
+const ALL_SAFE = /^[!#$&'()*+,/:;=?@[\]\w.~%-]*$/;
+
+/** True when `path` goes upstream as it is (nothing to escape). */
+export function isSafePath(path: string): boolean {
+  return ALL_SAFE.test(path);
+}
+
+/** The path as it goes upstream: `path` unchanged (no allocation) when nothing needs escaping. */
+export function escapePath(path: string): string {
+  let i = 0;
+  const n = path.length;
+  for (; i < n; i++) {
+    const c = path.charCodeAt(i);
+    if (c >= 128 || SAFE[c] === 0) break;
+  }
+  if (i === n) return path;
+  let out = path.slice(0, i);
+  for (; i < n; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 128) {
+      out += SAFE[c] === 1 ? path[i] : '%' + (c < 16 ? '0' : '') + c.toString(16).toUpperCase();
+      continue;
+    }
+    // a whole code point (surrogate pair) at a time; a lone surrogate becomes U+FFFD
+    const cp = path.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    out += encodeURIComponent(cp >= 0xd800 && cp <= 0xdfff ? '\uFFFD' : String.fromCodePoint(cp));
+  }
+  return out;
+}

@@ -39,7 +39,7 @@ import { PluginRequest, joinHeader } from './plugin-request.js';
 import { HOP_BY_HOP } from './headers.js';
 import { isHeaderName, isPlainTarget, isSafeHeaderValue, wireValue } from './bytes.js';
 import type { ProxyState } from './http.js';
-import { normalizePath } from './path.js';
+import { normalizePath } from '../router/normalize.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 import { statusLine } from './status.js';
 

@@ -21,10 +21,10 @@
  *      these ties by route id: a deliberate difference, file order is predictable.)
  */
 import type { Route, Service } from '../config/types.js';
+import { escapePath, isSafePath } from '../proxy/upstream-path.js';
 import { CONSTRAINTS } from './constraints/index.js';
 import { methods as methodsConstraint } from './constraints/methods.js';
-import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST } from './entry.js';
-import { reserveTemplateParams } from './match.js';
+import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST, reserveTemplateParams } from './entry.js';
 import { compileRegexPath, parseTemplate, pathKind, regexLiteralPrefix } from './paths.js';
 
 export function compareEntries(a: Entry, b: Entry): number {
@@ -109,6 +109,8 @@ export function compileEntry(
   e.v1 = route.path_handling === 'v1';
   const svc = route.service === null ? undefined : services.get(route.service);
   e.base = svc !== undefined && svc.path !== null && svc.path !== '' ? svc.path : '/';
+  e.baseSafe = isSafePath(e.base);
+  e.pathEscaped = path === null ? null : escapePath(path);
   return e;
 }
 

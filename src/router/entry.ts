@@ -42,6 +42,10 @@ export class Entry {
   strip = true;
   v1 = false;
   base = '/';
+  /** `base` needs no escaping upstream. */
+  baseSafe = true;
+  /** `path` as it goes upstream (X-Forwarded-Prefix of a prefix path). */
+  pathEscaped: string | null = null;
   /** Tree key: literal prefix of the path. */
   key = '';
   // --- path
@@ -77,7 +81,69 @@ export class Entry {
   constructor(route: Route) {
     this.route = route;
   }
+
+  /**
+   * Matches a template path whose literal prefix `key` the tree walk already matched, and leaves
+   * the parameters' positions in `templatePositions()`. (A method: the lookup calls it through the
+   * entry, which V8 inlines better than a function imported from another module.)
+   */
+  scan(path: string): boolean {
+    return templateScan(this, path);
+  }
 }
 
 /** [] shared by every tree node without candidates. */
 export const EMPTY: Entry[] = [];
+
+/**
+ * Template parameter positions (start, end pairs) written by `templateScan`. Shared: a scan and
+ * the reads of its positions happen in one synchronous call.
+ */
+let tplPos = new Int32Array(64);
+
+/** The positions the last `Entry.scan` wrote. */
+export function templatePositions(): Int32Array {
+  return tplPos;
+}
+
+/** Makes room for a template with `params` parameters (compile time). */
+export function reserveTemplateParams(params: number): void {
+  if (params * 2 > tplPos.length) tplPos = new Int32Array(params * 2);
+}
+
+/** Matches a template path whose literal prefix `e.key` the tree walk already matched. */
+function templateScan(e: Entry, path: string): boolean {
+  const kinds = e.tplKinds!;
+  const texts = e.tplTexts;
+  const pos = tplPos;
+  const len = path.length;
+  let p = e.key.length;
+  let w = 0;
+  for (let k = 0; k < kinds.length; k++) {
+    if (k > 0) {
+      if (path.charCodeAt(p) !== 47) return false;
+      p++;
+    }
+    const kind = kinds[k];
+    if (kind === P_LIT) {
+      const t = texts[k]!;
+      if (!path.startsWith(t, p)) return false;
+      p += t.length;
+      if (p < len && path.charCodeAt(p) !== 47) return false;
+    } else if (kind === P_PARAM) {
+      let q = path.indexOf('/', p);
+      if (q < 0) q = len;
+      if (q === p) return false;
+      pos[w++] = p;
+      pos[w++] = q;
+      p = q;
+    } else {
+      if (p >= len) return false;
+      pos[w++] = p;
+      pos[w++] = len;
+      p = len;
+    }
+  }
+  return p === len;
+}
+

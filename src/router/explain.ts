@@ -7,7 +7,6 @@ import { CONSTRAINTS } from './constraints/index.js';
 import { splitHost } from './constraints/hosts.js';
 import type { RequestView } from './constraints/types.js';
 import { K_PREFIX, K_REGEX, K_TEMPLATE, type Entry } from './entry.js';
-import { templateScan } from './match.js';
 import type { ExplainStep, MatchInput, RouteMatch, Router } from './types.js';
 
 export interface ExplainableRouter extends Router {
@@ -59,7 +58,7 @@ function pathsReason(route: Route, es: Entry[], path: string): string | null {
       if (e.regex!.test(path)) matched = true;
       else why.push(`regex ${p} does not match ${path}`);
     } else if (e.kind === K_TEMPLATE) {
-      if (path.startsWith(e.key) && templateScan(e, path)) matched = true;
+      if (path.startsWith(e.key) && e.scan(path)) matched = true;
       else why.push(`template ${p} does not match ${path}`);
     }
   }

@@ -1,58 +1,11 @@
 /**
- * The lookup's result, and the template scan it shares with the lookup. `params`, `upstreamPath`
+ * The lookup's result. `params`, `upstreamPath`
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
-import { upstreamPathFor } from '../proxy/upstream-path.js';
-import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, P_PARAM, type Entry } from './entry.js';
+import { escapePath, isSafePath, upstreamPathFor } from '../proxy/upstream-path.js';
+import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
-
-/**
- * Template parameter positions (start, end pairs) written by `templateScan`. Shared: a scan and
- * the reads of its positions happen in one synchronous call.
- */
-let tplPos = new Int32Array(64);
-
-/** Makes room for a template with `params` parameters (compile time). */
-export function reserveTemplateParams(params: number): void {
-  if (params * 2 > tplPos.length) tplPos = new Int32Array(params * 2);
-}
-
-/** Matches a template path whose literal prefix `e.key` the tree walk already matched. */
-export function templateScan(e: Entry, path: string): boolean {
-  const kinds = e.tplKinds!;
-  const texts = e.tplTexts;
-  const pos = tplPos;
-  const len = path.length;
-  let p = e.key.length;
-  let w = 0;
-  for (let k = 0; k < kinds.length; k++) {
-    if (k > 0) {
-      if (path.charCodeAt(p) !== 47) return false;
-      p++;
-    }
-    const kind = kinds[k];
-    if (kind === P_LIT) {
-      const t = texts[k]!;
-      if (!path.startsWith(t, p)) return false;
-      p += t.length;
-      if (p < len && path.charCodeAt(p) !== 47) return false;
-    } else if (kind === P_PARAM) {
-      let q = path.indexOf('/', p);
-      if (q < 0) q = len;
-      if (q === p) return false;
-      pos[w++] = p;
-      pos[w++] = q;
-      p = q;
-    } else {
-      if (p >= len) return false;
-      pos[w++] = p;
-      pos[w++] = len;
-      p = len;
-    }
-  }
-  return p === len;
-}
 
 /**
  * A RouteMatch that defers the work many callers of a lookup never need, or need once: the
@@ -70,6 +23,8 @@ export class Match implements RouteMatch {
   private p: Record<string, string> | null | undefined = undefined;
   private up: string | undefined = undefined;
   private sp: string | null | undefined = undefined;
+  /** The request path needs no escaping upstream (0 = not known yet, 1 = safe, 2 = not). */
+  private safe = 0;
 
   constructor(e: Entry, path: string, x: RegExpExecArray | null) {
     this.e = e;
@@ -98,8 +53,11 @@ export class Match implements RouteMatch {
     if (this.up === undefined) {
       const e = this.e;
       const path = this.path;
-      if (!e.strip && e.base.length === 1 && !e.v1) this.up = path; // the common case, no allocation
-      else this.up = upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen());
+      // the common case first: no rewrite, and (unless it holds decoded characters) no allocation
+      const up = !e.strip && e.base.length === 1 && !e.v1 ? path : upstreamPathFor(e.base, e.strip, e.v1, path, this.matchedLen());
+      // escaped as a whole only when the request path or the base holds something to escape:
+      // scanning the flat request path is cheaper than scanning the concatenation
+      this.up = this.pathSafe() && e.baseSafe ? up : escapePath(up);
     }
     return this.up;
   }
@@ -109,13 +67,19 @@ export class Match implements RouteMatch {
       const path = this.path;
       const e = this.e;
       if (!e.strip) this.sp = null;
-      else if (e.kind === K_PREFIX) this.sp = e.path; // what the prefix matched is the prefix itself
+      else if (e.kind === K_PREFIX) this.sp = e.pathEscaped; // what the prefix matched is the prefix itself
       else {
         const len = this.matchedLen();
-        this.sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+        const sp = len <= 0 ? null : len === path.length ? path : path.slice(0, len);
+        this.sp = sp === null || this.pathSafe() ? sp : escapePath(sp);
       }
     }
     return this.sp;
+  }
+
+  private pathSafe(): boolean {
+    if (this.safe === 0) this.safe = isSafePath(this.path) ? 1 : 2;
+    return this.safe === 1;
   }
 
   private matchedLen(): number {
@@ -132,10 +96,10 @@ export class Match implements RouteMatch {
     if (e.kind === K_PREFIX) len = e.prefixLen;
     else if (e.kind === K_TEMPLATE) {
       len = path.length;
-      if (e.tplParams > 0 && templateScan(e, path)) {
+      if (e.tplParams > 0 && e.scan(path)) {
         params = {};
         const kinds = e.tplKinds!;
-        const pos = tplPos;
+        const pos = templatePositions();
         let w = 0;
         for (let k = 0; k < kinds.length; k++) {
           if (kinds[k] === P_LIT) continue;

@@ -101,14 +101,54 @@ export function parseTemplate(path: string): CompiledTemplate | string {
   return { prefix, parts, literalSegments, segments: raw.length, greedy: last !== undefined && last.kind === 'rest', names };
 }
 
-/** Turns the regex text of a `~` path into JavaScript syntax (`(?P<n>` → `(?<n>`). */
+/** A leading PCRE/Rust inline flag group that JavaScript has as a regex flag: `~(?i)/foo`. */
+const LEADING_I = '(?i)';
+
+/**
+ * Turns the regex text of a `~` path into JavaScript syntax: `(?P<n>` → `(?<n>`, and a leading
+ * `(?i)` (Kong users write it: PCRE in Kong 2, Rust's regex in Kong 3) is dropped here and becomes
+ * the `i` flag (`regexFlags`).
+ */
 export function regexSource(path: string): string {
-  return path.slice(1).replace(/\(\?P</g, '(?<');
+  const src = path.slice(1).replace(/\(\?P</g, '(?<');
+  return src.startsWith(LEADING_I) ? src.slice(LEADING_I.length) : src;
+}
+
+/** JavaScript flags of a `~` path: 'i' for a leading `(?i)`, else ''. */
+export function regexFlags(path: string): string {
+  return path.startsWith(LEADING_I, 1) ? 'i' : '';
 }
 
 /** Compiles a `~` path, anchored at the start. Throws on a syntax error. */
 export function compileRegexPath(path: string): RegExp {
-  return new RegExp('^(?:' + regexSource(path) + ')');
+  return new RegExp('^(?:' + regexSource(path) + ')', regexFlags(path));
+}
+
+/**
+ * Inline flag groups other than a leading `(?i)` (`(?s)`, `(?-i)`, `(?i:...)`, `(?i)` later in
+ * the pattern): JavaScript has none of them. Null when there are none, else what to write instead.
+ */
+export function inlineFlagProblem(path: string): string | null {
+  const src = path.slice(1);
+  const re = /\(\?([a-zA-Z-]+)(:|\))/g;
+  for (let m = re.exec(src); m !== null; m = re.exec(src)) {
+    if (m.index > 0 && src[m.index - 1] === '\\') continue; // an escaped "("
+    if (m.index === 0 && m[0] === LEADING_I) continue;
+    if (m[2] === ':' && m[1] === 'P') continue;
+    const flags = m[1]!;
+    const hint =
+      flags === 'i'
+        ? m[2] === ')'
+          ? 'write (?i) at the very start of the path (~(?i)/foo makes the whole path case-insensitive), or spell the cases out ([Ff]oo)'
+          : 'make the whole path case-insensitive with a leading (?i) (~(?i)/foo), or spell the cases out ([Ff]oo)'
+        : flags.includes('s')
+          ? 'use [\\s\\S] where . should also match a newline'
+          : flags.includes('x')
+            ? 'remove the whitespace and comments from the pattern'
+            : 'only a leading (?i) is supported';
+    return `inline flags "${m[0]}" are not supported in regex paths: ${hint}`;
+  }
+  return null;
 }
 
 /**
@@ -117,6 +157,7 @@ export function compileRegexPath(path: string): RegExp {
  * metacharacter; empty when the pattern has a top-level alternation.
  */
 export function regexLiteralPrefix(path: string): string {
+  if (regexFlags(path) !== '') return ''; // case-insensitive: no literal the tree could compare
   const src = regexSource(path);
   // Top-level `|` anywhere means any alternative may match: no common prefix.
   let depth = 0;
@@ -316,6 +357,8 @@ export function checkRoutePath(path: string): string | null {
   const kind = pathKind(path);
   if (kind === 'regex') {
     if (path.length === 1) return 'regex path "~" is empty';
+    const flags = inlineFlagProblem(path);
+    if (flags !== null) return `regex path "${path}": ${flags}`;
     try {
       compileRegexPath(path);
     } catch (e) {

@@ -13,8 +13,8 @@ import { exactHostNames, hosts as hostsConstraint, hostsAnyPort, type HostsState
 import { compareEntries, compileEntry, MethodBits } from './compile.js';
 import { EMPTY, F_CHECKS, F_PATH, K_TEMPLATE, M_OTHER, type Entry } from './entry.js';
 import { explain } from './explain.js';
-import { Match, templateScan } from './match.js';
-import { finish, flatten, insert, lookup, NO_CANDIDATES, Node, type FlatTree } from './tree.js';
+import { Match } from './match.js';
+import { finish, flatten, insert, NO_CANDIDATES, Node, type FlatTree } from './tree.js';
 import type { ExplainStep, MatchInput, RouteMatch, Router } from './types.js';
 
 /** Every constraint strategy of the entry accepts the request. */
@@ -121,14 +121,14 @@ export class CompiledRouter implements Router {
         const root = this.exact.get(hostName);
         if (root !== undefined) {
           ca = root.c;
-          ia = lookup(root, path);
+          ia = root.find(path);
           ea = ia + 1 + 3 * ca[ia]!;
           ia++;
         }
       }
     }
     const cb = this.other.c;
-    let ib = lookup(this.other, path);
+    let ib = this.other.find(path);
     const eb = ib + 1 + 3 * cb[ib]!;
     ib++;
     const method = input.method;
@@ -173,7 +173,7 @@ export class CompiledRouter implements Router {
         }
         if ((f & F_PATH) !== 0) {
           if (e.kind === K_TEMPLATE) {
-            if (!templateScan(e, path)) continue;
+            if (!e.scan(path)) continue;
           } else if (e.regexExec) {
             // run once: the captures and matched length go into the result
             const x = e.regex!.exec(path);

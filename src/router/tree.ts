@@ -82,6 +82,11 @@ export class FlatTree {
     readonly t: Int32Array,
     readonly c: Int32Array,
   ) {}
+
+  /** Offset in `c` of the candidates (rank-sorted) whose tree key is a prefix of `path`. */
+  find(path: string): number {
+    return lookup(this, path);
+  }
 }
 
 /** c[] of a tree without candidates: offset 0, count 0. */

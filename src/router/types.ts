@@ -10,8 +10,12 @@ export interface MatchInput {
   port: number;
   /** Normalized path (dot segments removed, no query string), always starting with `/`. */
   path: string;
-  /** Request headers with lower-case names (only read when a route has `headers`). */
-  headers: Record<string, string>;
+  /**
+   * Request headers with lower-case names (only read when a route has `headers`). A header sent
+   * several times may be given as its values (an array) or joined with ", " (then each part is
+   * also tried: a route header matches when any one of the request's values does, as in Kong).
+   */
+  headers: Readonly<Record<string, string | readonly string[]>>;
   /** TLS server name, or null on plain HTTP. */
   sni: string | null;
   /** True for a WebSocket upgrade request: only then can ws/wss-only routes match. */
@@ -28,7 +32,10 @@ export interface RouteMatch {
   readonly index: number;
   /** Template parameters (`{petId}`, `{path+}`) or regex named captures; null when none. */
   readonly params: Record<string, string> | null;
-  /** The path to send upstream (no query string), per strip_path / path_handling / service.path. */
+  /**
+   * The path to send upstream (no query string), per strip_path / path_handling / service.path,
+   * from the normalised path, with what normalisation decoded re-escaped (Kong).
+   */
   readonly upstreamPath: string;
   /** The part of the request path removed by strip_path (for X-Forwarded-Prefix), or null. */
   readonly strippedPrefix: string | null;
