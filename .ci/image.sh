@@ -321,7 +321,12 @@ render() {
 }
 if command -v kubectl >/dev/null; then
   check kustomize-validate render && echo "  $(tail -1 "$WORK/kustomize-validate.log")"
-  typo() { sed 's/protocol: TCP/protocl: TCP/' "$WORK/k8s-base.yaml" | node test/image/validate-k8s.mjs | grep -q 'protocl: unknown field; did you mean "protocol"'; }
+  typo() {
+    local out
+    out=$(sed 's/protocol: TCP/protocl: TCP/' "$WORK/k8s-base.yaml" | node test/image/validate-k8s.mjs)
+    echo "$out"
+    grep -q 'protocl: unknown field; did you mean "protocol"' <<<"$out"
+  }
   check kustomize-unknown-field-caught typo
 else
   fail "kustomize: no kubectl (apt-get install kubernetes-client failed)"

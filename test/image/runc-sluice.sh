@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs `sluice ARGS...` inside the image, under runc, as a drop-in for the binary:
+# Runs `sluice ARGS...` inside the image, under runc, as a drop-in for the binary (no ARGS: the
+# image's own entrypoint, `/sluice start`):
 #
 #   SLUICE_TEST_COMMAND=test/image/runc-sluice.sh npx vitest run test/e2e/proxy.test.ts
 #
@@ -72,7 +73,7 @@ jq --argjson nofile "$nofile" --arg rootfs "$rootfs" --argjson env "$envjson" --
   --argjson args "$(json_array /sluice "$@")" '
   .root = {path: $rootfs, readonly: true}
   | .process.terminal = false
-  | .process.args = $args
+  | .process.args = (if ($args | length) > 1 then $args else .process.args end)
   | .process.cwd = $cwd
   | .process.env = ([.process.env[] | select(startswith("PATH=") or startswith("HOME="))] + $env)
   | .process.capabilities = {bounding: [], effective: [], inheritable: [], permitted: [], ambient: []}
