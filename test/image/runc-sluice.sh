@@ -22,7 +22,8 @@
 #   SLUICE_RUNC_STATE    runc's state directory (--root), default /run/sluice-runc; .ci/image.sh
 #                        removes every container left in it
 # Every other variable of this process's environment is passed into the container (the tests
-# set SLUICE_* and {vault://env/...} variables that way), but PATH and HOME.
+# set SLUICE_* and {vault://env/...} variables that way), but PATH and HOME; on top of the
+# image's own (SLUICE_CONFIG, PATH, HOME).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -75,7 +76,8 @@ jq --argjson nofile "$nofile" --arg rootfs "$rootfs" --argjson env "$envjson" --
   | .process.terminal = false
   | .process.args = (if ($args | length) > 1 then $args else .process.args end)
   | .process.cwd = $cwd
-  | .process.env = ([.process.env[] | select(startswith("PATH=") or startswith("HOME="))] + $env)
+  | .process.env = ([.process.env[], $env[] | select(startswith("TERM=") | not) | {key: .[0:index("=")], value: .}]
+      | reduce .[] as $e ({}; .[$e.key] = $e.value) | [.[]])
   | .process.capabilities = {bounding: [], effective: [], inheritable: [], permitted: [], ambient: []}
   | .process.noNewPrivileges = true
   | .process.rlimits = [{type: "RLIMIT_NOFILE", hard: $nofile, soft: $nofile}]
