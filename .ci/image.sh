@@ -251,16 +251,21 @@ upstream_pid=""
 # --- part of the e2e suite, against the gateway inside the image -------------------------------
 say "e2e in the image: proxy, reload, auth plugins, /status/ready (SLUICE_TEST_COMMAND=test/image/runc-sluice.sh)"
 t=$(date +%s%N)
+if ! grep -q SLUICE_TEST_COMMAND test/helpers/gateway.ts; then
+  fail "e2e: test/helpers/gateway.ts does not read SLUICE_TEST_COMMAND (issue 16's helper), so the suite cannot run the image"
+fi
 # The suite writes its configurations into 0700 temp dirs of the caller: the container runs as
 # the caller's uid (still no capabilities, read-only root).
-SLUICE_TEST_COMMAND=test/image/runc-sluice.sh SLUICE_RUNC_USER="$(id -u):$(id -g)" \
+SLUICE_TEST_COMMAND=test/image/runc-sluice.sh SLUICE_RUNC_USER="$(id -u):$(id -g)" SLUICE_RUNC_LOG="$WORK/e2e-runs.log" \
   timeout 600 node node_modules/vitest/vitest.mjs run test/e2e/proxy.test.ts test/e2e/reload.test.ts test/e2e/auth-plugins.test.ts test/e2e/status-ready.test.ts \
   --reporter=default --reporter=json --outputFile="$WORK/e2e.json" >"$WORK/e2e.log" 2>&1
 if [ -s "$WORK/e2e.json" ]; then
   read -r p f < <(jq -r '"\(.numPassedTests) \(.numFailedTests + ([.testResults[] | select(.status == "failed" and (.assertionResults | length) == 0)] | length))"' "$WORK/e2e.json")
   passed=$((passed + p))
   failed=$((failed + f))
-  echo "  e2e: $p passed, $f failed ($(ms "$t") ms)"
+  runs=$(grep -c ' start' "$WORK/e2e-runs.log" 2>/dev/null || echo 0)
+  echo "  e2e: $p passed, $f failed ($(ms "$t") ms), $runs gateways started in the image"
+  if [ "$runs" -gt 0 ]; then pass "e2e: the suite's gateways ran in the image"; else fail "e2e: no gateway ran in the image"; fi
   jq -r '.testResults[] | .assertionResults[] | select(.status == "failed") | "  FAIL e2e: \(.fullName)"' "$WORK/e2e.json"
   [ "$f" -gt 0 ] && grep -E 'FAIL|Error' "$WORK/e2e.log" | head -20 | sed 's/^/       /'
 else

@@ -19,6 +19,8 @@
 #                        tests' config files are where they said (default); tmpfs: an empty tmpfs,
 #                        like a Kubernetes emptyDir
 #   SLUICE_RUNC_MOUNTS   extra "SRC:DST[:ro]" bind mounts, space-separated
+#   SLUICE_RUNC_LOG      a file to which each run appends one line (how CI proves that the suite
+#                        ran its gateways in the image)
 #   SLUICE_RUNC_STATE    runc's state directory (--root), default /run/sluice-runc; .ci/image.sh
 #                        removes every container left in it
 # Every other variable of this process's environment is passed into the container (the tests
@@ -87,6 +89,7 @@ jq --argjson nofile "$nofile" --arg rootfs "$rootfs" --argjson env "$envjson" --
 ' "$template" >"$bundle/config.json" || { echo "runc-sluice: cannot write config.json" >&2; exit 125; }
 
 mkdir -p "$state"
+[ -n "${SLUICE_RUNC_LOG:-}" ] && echo "$id $*" >>"$SLUICE_RUNC_LOG"
 runc --root "$state" run --bundle "$bundle" "$id" &
 pid=$!
 forward() { kill -s "$1" "$pid" 2>/dev/null; }
