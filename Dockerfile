@@ -20,6 +20,10 @@ ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian13:nonroot
 ARG BINARY_FROM=build
 
 FROM ${BUILD_IMAGE} AS build
+# binutils: build:binary strips the embedded Node's symbols (~18 MB) when `strip` is there.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends binutils \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
