@@ -103,7 +103,12 @@ check unpack umoci unpack --image dist/oci:latest "$WORK/bundle" || finish
 chmod 0755 "$WORK/bundle"
 export SLUICE_RUNC_ROOTFS=$WORK/bundle/rootfs SLUICE_RUNC_STATE=$STATE
 
-port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below the ephemeral range (outgoing connections never take it meanwhile).
+port() { node -e '
+  const net = require("net");
+  const tryOne = () => { const p = 30000 + Math.floor(Math.random() * 2700); const s = net.createServer();
+    s.once("error", tryOne); s.listen(p, "127.0.0.1", () => { console.log(p); s.close(); }); };
+  tryOne();'; }
 UP=$(port)
 PROXY=$(port)
 ADMIN=$(port)
@@ -176,6 +181,16 @@ done
 if [ -n "$first" ]; then pass "start: container start -> first proxied answer in $first ms"; else
   fail "start: no answer on 127.0.0.1:$PROXY"; tail -20 "$WORK/gateway.log" | sed 's/^/       /'
 fi
+# Ready: /status/ready 200 (every worker serves the config), as a readiness probe would wait.
+ready=""
+for _ in $(seq 1 600); do
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN/status/ready")" = 200 ]; then ready=$(ms "$start_ns"); break; fi
+  kill -0 "$gw" 2>/dev/null || break
+  sleep 0.05
+done
+if [ -n "$ready" ]; then pass "ready: container start -> /status/ready 200 in $ready ms"; else fail "ready: /status/ready never answered 200"; fi
+# The file watcher settles just after start (a swap in its first moments can go unseen).
+sleep 1
 cid=$(runc --root "$STATE" list -q | head -1)
 cpid=$(runc --root "$STATE" state "$cid" 2>/dev/null | jq -r .pid)
 
@@ -213,7 +228,7 @@ chmod -R a+rX "$CM"
 t=$(date +%s%N)
 ln -sfn ..v2 "$CM/..data_tmp" && mv -T "$CM/..data_tmp" "$CM/..data" && rm -rf "$CM/..v1"
 reloaded=""
-for _ in $(seq 1 200); do
+for _ in $(seq 1 500); do
   if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PROXY/v2")" = 200 ]; then reloaded=$(ms "$t"); break; fi
   sleep 0.02
 done
@@ -222,7 +237,7 @@ if [ -n "$reloaded" ]; then pass "reload: ..data symlink swap -> new route serve
 # An invalid file: the old configuration keeps serving, /status shows the error, still ready.
 kubelet_put "$CM" v3 gateway.yaml "$(gateway_yaml '' | sed 's#paths: \[/private\]#paths: [/private#')"
 bad=""
-for _ in $(seq 1 200); do
+for _ in $(seq 1 500); do
   s=$(curl -s "http://127.0.0.1:$ADMIN/status")
   if [ "$(jq -r .reload.ok <<<"$s")" = false ]; then bad=$s; break; fi
   sleep 0.02
@@ -247,6 +262,7 @@ if [ "$rc" = 0 ] && [ "$(cat "$WORK/slow.code")" = 200 ]; then pass "SIGTERM: th
 fi
 kill "$upstream_pid" 2>/dev/null
 upstream_pid=""
+if [ "$failed" -gt 0 ]; then echo "  the gateway's last log lines:"; grep -v '"msg":"access"' "$WORK/gateway.log" | tail -8 | cut -c1-240 | sed 's/^/       /'; fi
 
 # --- part of the e2e suite, against the gateway inside the image -------------------------------
 say "e2e in the image: proxy, reload, auth plugins, /status/ready (SLUICE_TEST_COMMAND=test/image/runc-sluice.sh)"
