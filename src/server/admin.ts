@@ -111,6 +111,8 @@ export class AdminServer {
     switch (url) {
       case '/status':
         return { status: ok, body: await this.status() };
+      case '/status/ready':
+        return this.ready();
       case '/config':
         return { status: ok, body: redactConfig(config) };
       case '/services':
@@ -146,6 +148,22 @@ export class AdminServer {
       return { status: ok, body: { upstream: upstream.name, data } };
     }
     return null;
+  }
+
+  /**
+   * For readiness probes: 200 when a good configuration is loaded and every worker serves it (each
+   * worker's hash is the current one), 503 while a worker starts, restarts or has not swapped yet.
+   * A failed reload leaves the last good configuration serving, so it does not make a pod unready.
+   */
+  private ready(): { status: string; body: unknown } {
+    const { manager, workers } = this.deps;
+    const hash = manager.current.hash;
+    const hashes = workers.hashes();
+    const ready = hashes.length > 0 && hashes.every((h) => h === hash);
+    return {
+      status: ready ? '200 OK' : '503 Service Unavailable',
+      body: { ready, config_hash: hash, workers: hashes.map((h, index) => ({ index, config_hash: h, serving: h === hash })) },
+    };
   }
 
   private async status(): Promise<unknown> {
