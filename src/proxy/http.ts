@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type uWS from 'uWebSockets.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
@@ -18,7 +17,8 @@ import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
-import { copyChunk, releaseChunk, takeChunk } from '../upstream/h1/chunk-pool.js';
+import { copyChunk, releaseChunk, takeChunk } from '../upstream/body-buffer.js';
+import { UpstreamErrorKind, isRetryable, isTimeout, type UpstreamHandler, type UpstreamRequest } from '../upstream/client.js';
 import { POOLED_BODIES } from '../upstream/pool.js';
 
 /** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
@@ -82,7 +82,7 @@ function flushDispatch(): void {
     try {
       r.dispatchQueued();
     } catch (err) {
-      r.onError(err as Error);
+      r.onError(err as Error, UpstreamErrorKind.ResetBeforeResponse);
     }
   }
   list.length = 0;
@@ -127,7 +127,7 @@ function corkError(): void {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost, MatchInput {
+export class ProxyRequest extends PluginRequest implements UpstreamHandler, PhaseHost, MatchInput {
   // the router's MatchInput (with method, host, path and headers of PluginRequest)
   port: number;
   sni: string | null = null;
@@ -527,21 +527,21 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     const method = this.upstreamMethod ?? this.method;
     this.upstreamStart = performance.now();
     if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: UpstreamRequest = {
       path,
-      method: method as Dispatcher.HttpMethod,
+      method,
       headers: out,
       body: this.body,
       headersTimeout: service.readTimeout,
       bodyTimeout: service.readTimeout,
       idempotent: isIdempotent(method),
       trustedHeaders: trusted,
-    } as Dispatcher.DispatchOptions;
+    };
     this.sentUpstream = true;
     try {
       peer.pool.dispatch(opts, this);
     } catch (err) {
-      this.onError(err as Error);
+      this.onError(err as Error, UpstreamErrorKind.ResetBeforeResponse);
     }
   }
 
@@ -830,7 +830,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.finishOk();
   }
 
-  onError(err: Error): void {
+  onError(err: Error, kind: UpstreamErrorKind): void {
     const peer = this.peer;
     if (peer !== null) peer.active--;
     this.peer = null;
@@ -838,9 +838,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       if (!this.finished) this.done();
       return;
     }
-    const code = (err as { code?: string }).code;
     if (peer !== null && peer.passive !== null && !this.aborted && !this.bodyTooLarge) {
-      if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') peer.passive.failure(peer, 'timeout');
+      if (kind === UpstreamErrorKind.ConnectTimeout || kind === UpstreamErrorKind.HeadersTimeout) peer.passive.failure(peer, 'timeout');
       else if (!this.headWritten) peer.passive.failure(peer, 'tcp_failure');
     }
     this.headPending = false; // a head received but not yet written is dropped with its response
@@ -861,27 +860,22 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       return;
     }
     const service = this.rt!.service!;
-    if (this.attempts <= service.retries && this.canRetry(code, err)) {
+    if (this.attempts <= service.retries && this.canRetry(kind)) {
       this.peer = peer;
       this.upstreamHeaders = null;
       return this.proxy(service);
     }
-    const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
     corking = this;
-    this.corkError = timeout ? ERRORS.upstreamTimeout : ERRORS.badGateway;
+    this.corkError = isTimeout(kind) ? ERRORS.upstreamTimeout : ERRORS.badGateway;
     this.res.cork(corkError);
     corking = null;
   }
 
   /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
-  private canRetry(code: string | undefined, err: Error): boolean {
-    if (!isIdempotent(this.method)) return false;
-    // Not once a byte of response arrived (SPEC §4): a head, part of one (Sluice's client says
-    // so), a malformed one (HPE_*), or a socket closed under undici, which does not tell.
-    if (this.responseStarted || (err as { responseStarted?: boolean }).responseStarted === true) return false;
-    if (code !== undefined && (code.startsWith('HPE_') || (!POOLED_BODIES && code === 'UND_ERR_SOCKET'))) return false;
-    if (this.bodyStream !== null) return false;
-    return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
+  private canRetry(kind: UpstreamErrorKind): boolean {
+    // Not once a byte of response arrived (SPEC §4): a head, part of one (the client's kind
+    // says so), a malformed one, or a socket closed under a client that does not tell.
+    return isIdempotent(this.method) && !this.responseStarted && this.bodyStream === null && isRetryable(kind);
   }
 
   private finishOk(): void {
