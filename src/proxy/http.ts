@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
 import type uWS from 'uWebSockets.js';
-import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
+import type { ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
 import { performance } from 'node:perf_hooks';
 import type { BalanceInput } from '../upstream/balancer.js';
 import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
-import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { appendForwardedHeaders, copyEndToEndHeaders } from './forwarded.js';
 import { isSkippedResponseHeader } from './headers.js';
-import { normalizePath } from './path.js';
-import { requestFraming } from './framing.js';
+import { admitHead, admitRoute } from './admit.js';
+import type { ProxyState } from './state.js';
 import { isHeaderName, isSafeHeaderValue, wireTarget, wireValue } from './bytes.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
@@ -21,22 +21,7 @@ import { copyChunk, releaseChunk, takeChunk } from '../upstream/body-buffer.js';
 import { UpstreamErrorKind, isRetryable, isTimeout, type UpstreamHandler, type UpstreamRequest } from '../upstream/client.js';
 import { POOLED_BODIES } from '../upstream/pool.js';
 
-/** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
-export interface ProxyState {
-  snapshot: Snapshot;
-  /** Port of the listener (X-Forwarded-Port, hosts with `:port`), and as text. */
-  port: number;
-  portText: string;
-  tls: boolean;
-  maxHeaderBytes: number;
-  /** Called once when a request is finished (access log + metrics). */
-  onFinish: (r: ProxyRequest) => void;
-  /** Requests currently in flight (graceful drain waits for 0). */
-  inFlight: number;
-  /** Per-worker request-id prefix. */
-  idPrefix: string;
-  idCounter: number;
-}
+export type { ProxyState } from './state.js';
 
 /** Requests whose body is at most this size (and declared) are buffered, so they can be retried. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
@@ -203,27 +188,12 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     state.inFlight++;
     res.onAborted(() => this.onClientAborted());
 
-    if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
-    const framing = requestFraming(this.hContentLength, this.hTransferEncoding, this.conflictingLength);
-    if (framing !== null) return this.failAndClose(framing);
-    if (this.duplicateHost) return this.fail(ERRORS.duplicateHost);
-    if (this.nonPlain && this.forbiddenBytes()) return this.fail(ERRORS.badBytes);
+    // Admission (admit.ts, shared with WebSocket upgrades): a framing error closes the connection.
+    const refused = admitHead(this, state, true) ?? admitRoute(this, state);
+    if (refused !== null) return this.closeAfter ? this.failAndClose(refused) : this.fail(refused);
+    const rt = this.rt!;
     const cl = this.hContentLength;
     const te = this.hTransferEncoding;
-    const path = normalizePath(this.url);
-    if (path === null) return this.fail(ERRORS.badPath);
-    this.path = path;
-    // uWS does not expose the TLS server name per request: on TLS the Host is the SNI.
-    if (state.tls) this.sni = stripPort(this.host).toLowerCase();
-    const match = this.snapshot.router.match(this);
-    if (match === null) return this.fail(ERRORS.noRoute);
-    this.match = match;
-    const rt = this.snapshot.routes[match.index]!;
-    this.rt = rt;
-    if (state.tls ? !rt.allowsHttps : !rt.allowsHttp) {
-      if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
-      return this.fail(ERRORS.noRoute);
-    }
     // Request body: none, small and declared (buffer it: cheap and retryable), or streamed.
     // Registered before any plugin runs: uWS delivers body data only to a handler set now.
     const length = cl === undefined ? (te !== undefined ? -1 : 0) : Number(cl);
@@ -927,14 +897,6 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     res.end(body, this.closeAfter || this.hasUnreadBody());
     if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
     this.done();
-  }
-
-  private redirectToHttps(rt: RouteRuntime): void {
-    const code = rt.route.https_redirect_status_code;
-    if (code === 426) return this.fail(ERRORS.httpsRequired);
-    const host = stripPort(this.host);
-    const location = 'https://' + host + this.url + (this.query === '' ? '' : '?' + this.query);
-    return this.fail({ status: code, message: 'Moved', headers: { location } });
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
