@@ -281,13 +281,13 @@ export async function startBenchUpstream() {
 }
 
 /** Starts Sluice with a YAML config, pinned to `cores`. */
-export async function startSluice(yaml, { workers = 1, cores = '1', logLevel = 'warn', env = {} } = {}) {
+export async function startSluice(yaml, { workers = 1, cores = '1', logLevel = 'warn', env = {}, root = ROOT } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
   const config = join(dir, 'gateway.yaml');
   writeFileSync(config, yaml);
   const port = await freePort();
-  const child = spawnPinned(cores, process.execPath, [join(ROOT, 'bin', 'sluice.js'), 'start', '-c', config, '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), '--log-level', logLevel], {
-    cwd: ROOT,
+  const child = spawnPinned(cores, process.execPath, [join(root, 'bin', 'sluice.js'), 'start', '-c', config, '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), '--log-level', logLevel], {
+    cwd: root,
     env: { ...process.env, ...env },
     // Access logs (info) go to /dev/null: nothing reads the pipe, which would fill and block.
     ...(logLevel === 'warn' || logLevel === 'error' ? {} : { stdio: ['ignore', 'ignore', 'pipe'] }),

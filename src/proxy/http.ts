@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type uWS from '../uws/index.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { MatchInput } from '../router/types.js';
@@ -7,10 +6,10 @@ import { performance } from 'node:perf_hooks';
 import type { BalanceInput } from '../upstream/balancer.js';
 import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
-import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { appendForwardedHeaders, copyEndToEndHeaders } from './forwarded.js';
 import { isSkippedResponseHeader } from './headers.js';
-import { normalizePath } from '../router/normalize.js';
-import { requestFraming } from './framing.js';
+import { admitHead, admitRoute } from './admit.js';
+import type { ProxyState } from './state.js';
 import { isHeaderName, isSafeHeaderValue, wireTarget, wireValue } from './bytes.js';
 import { statusLine } from './status.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
@@ -18,25 +17,11 @@ import type { Chain } from '../plugins/chain.js';
 import type { Upstream } from '../config/types.js';
 import type { PluginResponse } from '../plugins/types.js';
 import { pluginError, pushConsumerHeaders, runAccess, runBodyPhase, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
-import { copyChunk, releaseChunk, takeChunk } from '../upstream/h1/chunk-pool.js';
+import { copyChunk, releaseChunk, takeChunk } from '../upstream/body-buffer.js';
+import { UpstreamErrorKind, isRetryable, isTimeout, type UpstreamHandler, type UpstreamRequest } from '../upstream/client.js';
 import { POOLED_BODIES } from '../upstream/pool.js';
 
-/** What a worker shares with every request it serves. `snapshot` is swapped by a reload. */
-export interface ProxyState {
-  snapshot: Snapshot;
-  /** Port of the listener (X-Forwarded-Port, hosts with `:port`), and as text. */
-  port: number;
-  portText: string;
-  tls: boolean;
-  maxHeaderBytes: number;
-  /** Called once when a request is finished (access log + metrics). */
-  onFinish: (r: ProxyRequest) => void;
-  /** Requests currently in flight (graceful drain waits for 0). */
-  inFlight: number;
-  /** Per-worker request-id prefix. */
-  idPrefix: string;
-  idCounter: number;
-}
+export type { ProxyState } from './state.js';
 
 /** Requests whose body is at most this size (and declared) are buffered, so they can be retried. */
 const BUFFER_BODY_LIMIT = 64 * 1024;
@@ -82,7 +67,7 @@ function flushDispatch(): void {
     try {
       r.dispatchQueued();
     } catch (err) {
-      r.onError(err as Error);
+      r.onError(err as Error, UpstreamErrorKind.ResetBeforeResponse);
     }
   }
   list.length = 0;
@@ -127,7 +112,7 @@ function corkError(): void {
  * Methods instead of closures: the only per-request closures are uWS's onAborted/onData and
  * the one onWritable handler, which uWS requires.
  */
-export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHandlers, PhaseHost, MatchInput {
+export class ProxyRequest extends PluginRequest implements UpstreamHandler, PhaseHost, MatchInput {
   // the router's MatchInput (with method, host, path and headers of PluginRequest)
   port: number;
   sni: string | null = null;
@@ -203,27 +188,12 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     state.inFlight++;
     res.onAborted(() => this.onClientAborted());
 
-    if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
-    const framing = requestFraming(this.hContentLength, this.hTransferEncoding, this.conflictingLength);
-    if (framing !== null) return this.failAndClose(framing);
-    if (this.duplicateHost) return this.fail(ERRORS.duplicateHost);
-    if (this.nonPlain && this.forbiddenBytes()) return this.fail(ERRORS.badBytes);
+    // Admission (admit.ts, shared with WebSocket upgrades): a framing error closes the connection.
+    const refused = admitHead(this, state, true) ?? admitRoute(this, state);
+    if (refused !== null) return this.closeAfter ? this.failAndClose(refused) : this.fail(refused);
+    const rt = this.rt!;
     const cl = this.hContentLength;
     const te = this.hTransferEncoding;
-    const path = normalizePath(this.url);
-    if (path === null) return this.fail(ERRORS.badPath);
-    this.path = path;
-    // uWS does not expose the TLS server name per request: on TLS the Host is the SNI.
-    if (state.tls) this.sni = stripPort(this.host).toLowerCase();
-    const match = this.snapshot.router.match(this);
-    if (match === null) return this.fail(ERRORS.noRoute);
-    this.match = match;
-    const rt = this.snapshot.routes[match.index]!;
-    this.rt = rt;
-    if (state.tls ? !rt.allowsHttps : !rt.allowsHttp) {
-      if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
-      return this.fail(ERRORS.noRoute);
-    }
     // Request body: none, small and declared (buffer it: cheap and retryable), or streamed.
     // Registered before any plugin runs: uWS delivers body data only to a handler set now.
     const length = cl === undefined ? (te !== undefined ? -1 : 0) : Number(cl);
@@ -527,21 +497,21 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     const method = this.upstreamMethod ?? this.method;
     this.upstreamStart = performance.now();
     if (this.attempts === 1) this.proxyLatency = this.upstreamStart - this.start;
-    const opts: Dispatcher.DispatchOptions = {
+    const opts: UpstreamRequest = {
       path,
-      method: method as Dispatcher.HttpMethod,
+      method,
       headers: out,
       body: this.body,
       headersTimeout: service.readTimeout,
       bodyTimeout: service.readTimeout,
       idempotent: isIdempotent(method),
       trustedHeaders: trusted,
-    } as Dispatcher.DispatchOptions;
+    };
     this.sentUpstream = true;
     try {
       peer.pool.dispatch(opts, this);
     } catch (err) {
-      this.onError(err as Error);
+      this.onError(err as Error, UpstreamErrorKind.ResetBeforeResponse);
     }
   }
 
@@ -830,7 +800,7 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     this.finishOk();
   }
 
-  onError(err: Error): void {
+  onError(err: Error, kind: UpstreamErrorKind): void {
     const peer = this.peer;
     if (peer !== null) peer.active--;
     this.peer = null;
@@ -838,9 +808,8 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       if (!this.finished) this.done();
       return;
     }
-    const code = (err as { code?: string }).code;
     if (peer !== null && peer.passive !== null && !this.aborted && !this.bodyTooLarge) {
-      if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT') peer.passive.failure(peer, 'timeout');
+      if (kind === UpstreamErrorKind.ConnectTimeout || kind === UpstreamErrorKind.HeadersTimeout) peer.passive.failure(peer, 'timeout');
       else if (!this.headWritten) peer.passive.failure(peer, 'tcp_failure');
     }
     this.headPending = false; // a head received but not yet written is dropped with its response
@@ -861,27 +830,22 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
       return;
     }
     const service = this.rt!.service!;
-    if (this.attempts <= service.retries && this.canRetry(code, err)) {
+    if (this.attempts <= service.retries && this.canRetry(kind)) {
       this.peer = peer;
       this.upstreamHeaders = null;
       return this.proxy(service);
     }
-    const timeout = code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
     corking = this;
-    this.corkError = timeout ? ERRORS.upstreamTimeout : ERRORS.badGateway;
+    this.corkError = isTimeout(kind) ? ERRORS.upstreamTimeout : ERRORS.badGateway;
     this.res.cork(corkError);
     corking = null;
   }
 
   /** A retry is safe when nothing reached the upstream application: idempotent, body replayable. */
-  private canRetry(code: string | undefined, err: Error): boolean {
-    if (!isIdempotent(this.method)) return false;
-    // Not once a byte of response arrived (SPEC §4): a head, part of one (Sluice's client says
-    // so), a malformed one (HPE_*), or a socket closed under undici, which does not tell.
-    if (this.responseStarted || (err as { responseStarted?: boolean }).responseStarted === true) return false;
-    if (code !== undefined && (code.startsWith('HPE_') || (!POOLED_BODIES && code === 'UND_ERR_SOCKET'))) return false;
-    if (this.bodyStream !== null) return false;
-    return code !== 'UND_ERR_HEADERS_TIMEOUT' && code !== 'UND_ERR_BODY_TIMEOUT' && code !== 'UND_ERR_ABORTED';
+  private canRetry(kind: UpstreamErrorKind): boolean {
+    // Not once a byte of response arrived (SPEC §4): a head, part of one (the client's kind
+    // says so), a malformed one, or a socket closed under a client that does not tell.
+    return isIdempotent(this.method) && !this.responseStarted && this.bodyStream === null && isRetryable(kind);
   }
 
   private finishOk(): void {
@@ -933,14 +897,6 @@ export class ProxyRequest extends PluginRequest implements Dispatcher.DispatchHa
     res.end(body, this.closeAfter || this.hasUnreadBody());
     if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
     this.done();
-  }
-
-  private redirectToHttps(rt: RouteRuntime): void {
-    const code = rt.route.https_redirect_status_code;
-    if (code === 426) return this.fail(ERRORS.httpsRequired);
-    const host = stripPort(this.host);
-    const location = 'https://' + host + this.url + (this.query === '' ? '' : '?' + this.query);
-    return this.fail({ status: code, message: 'Moved', headers: { location } });
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ export abstract class PluginRequest {
    * Whether the request holds bytes it must be refused for (400): a control character, DEL or
    * U+FFFD (not UTF-8 on the wire) in the target or a header value. Only called when `nonPlain`.
    */
-  protected forbiddenBytes(): boolean {
+  forbiddenBytes(): boolean {
     if (hasForbidden(this.url, false) || hasForbidden(this.query, false)) return true;
     const raw = this.rawHeaders;
     for (let i = 1; i < raw.length; i += 2) if (hasForbidden(raw[i]!, true)) return true;

@@ -34,12 +34,12 @@ import type { MatchInput } from '../router/types.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
-import { appendForwardedHeaders, copyEndToEndHeaders, stripPort } from './forwarded.js';
+import { appendForwardedHeaders, copyEndToEndHeaders } from './forwarded.js';
 import { PluginRequest, joinHeader } from './plugin-request.js';
 import { HOP_BY_HOP } from './headers.js';
 import { isHeaderName, isPlainTarget, isSafeHeaderValue, wireValue } from './bytes.js';
-import type { ProxyState } from './http.js';
-import { normalizePath } from '../router/normalize.js';
+import type { ProxyState } from './state.js';
+import { admitHead, admitRoute } from './admit.js';
 import { pluginError, pushConsumerHeaders, runAccess, runHeaderPhase, runLogPhase, type PhaseHost } from './plugin-phases.js';
 import { statusLine } from './status.js';
 
@@ -194,7 +194,7 @@ type Phase = 'handshake' | 'open' | 'closed';
  * One proxied WebSocket: the uWS side (client) and the `ws` side (upstream). It is also what the
  * route's plugins see of the upgrade request (PluginContext, via PhaseHost).
  */
-export class WsConnection extends PluginRequest implements PhaseHost {
+export class WsConnection extends PluginRequest implements PhaseHost, MatchInput {
   // request (copied out of uWS before anything asynchronous)
   secKey = '';
   secProtocol = '';
@@ -203,6 +203,12 @@ export class WsConnection extends PluginRequest implements PhaseHost {
   // routing
   readonly snapshot: Snapshot;
   options: WsRouteOptions = DEFAULT_ROUTE_OPTIONS;
+  // the router's MatchInput (with method, host, path and headers of PluginRequest; admit.ts)
+  port = 0;
+  sni: string | null = null;
+  readonly upgrade = true;
+  /** Unused on upgrades (admit.ts sets it only for HTTP framing errors). */
+  closeAfter = false;
   peer: Peer | null = null;
   attempts = 0;
   // plugins (PluginContext)
@@ -254,30 +260,20 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     this.secProtocol = req.getHeader('sec-websocket-protocol');
     this.secExtensions = req.getHeader('sec-websocket-extensions');
     this.context = context;
+    this.port = state.port;
     res.onAborted(() => this.onClientAborted());
 
-    if (this.headerBytes > state.maxHeaderBytes) return this.fail(ERRORS.headersTooLarge);
-    if (this.duplicateHost) return this.fail(ERRORS.duplicateHost);
-    if (this.nonPlain && this.forbiddenBytes()) return this.fail(ERRORS.badBytes);
+    const refusedHead = admitHead(this, state, false);
+    if (refusedHead !== null) return this.fail(refusedHead);
     // RFC 6455 §4.2.1: the handshake's Connection must include "upgrade" (uWS does not check; a
     // `Connection: close` upgrade would be closed by uWS right after the 101).
     if (!UPGRADE_TOKEN.test(this.headers.connection ?? '')) return this.fail(ERRORS.badRequest);
     if (this.proxy.closing) return this.fail(ERRORS.serviceDisabled);
-    const path = normalizePath(this.url);
-    if (path === null) return this.fail(ERRORS.badPath);
-    this.path = path;
-    const h = this.headers;
-    const input: MatchInput = { method: this.method, host: h.host ?? '', port: state.port, path, headers: h, sni: state.tls ? stripPort(h.host ?? '').toLowerCase() : null, upgrade: true };
-    const match = this.snapshot.router.match(input);
-    if (match === null) return this.fail(ERRORS.noRoute);
-    this.match = match;
-    const rt = this.snapshot.routes[match.index]!;
-    this.rt = rt;
+    // Admission as for HTTP (admit.ts): path, match (this is the router's input), protocols.
+    const refused = admitRoute(this, state);
+    if (refused !== null) return this.fail(refused);
+    const rt = this.rt!;
     this.options = wsRouteOptions(rt);
-    if (state.tls ? !rt.allowsHttps : !rt.allowsHttp) {
-      if (!state.tls && rt.allowsHttps) return this.redirectToHttps(rt);
-      return this.fail(ERRORS.noRoute);
-    }
     const chain = rt.chain;
     if (chain === null) return this.accessPassed();
     this.chain = chain;
@@ -720,13 +716,6 @@ export class WsConnection extends PluginRequest implements PhaseHost {
     if (this.errorMessage === null && err.status >= 500) this.errorMessage = err.message;
     const headers = err.headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...err.headers };
     this.respond(err.status, headers, errorBodyFast(err.message, this.requestId), false);
-  }
-
-  private redirectToHttps(rt: RouteRuntime): void {
-    const code = rt.route.https_redirect_status_code;
-    if (code === 426) return this.fail(ERRORS.httpsRequired);
-    const location = 'https://' + stripPort(this.headers.host ?? '') + this.url + (this.query === '' ? '' : '?' + this.query);
-    this.fail({ status: code, message: 'Moved', headers: { location } });
   }
 
   /**

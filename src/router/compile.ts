@@ -21,7 +21,7 @@
  *      these ties by route id: a deliberate difference, file order is predictable.)
  */
 import type { Route, Service } from '../config/types.js';
-import { escapePath, isSafePath } from '../proxy/upstream-path.js';
+import { escapePath, isSafePath } from './upstream-path.js';
 import { CONSTRAINTS } from './constraints/index.js';
 import { methods as methodsConstraint } from './constraints/methods.js';
 import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST, reserveTemplateParams } from './entry.js';

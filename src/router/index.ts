@@ -11,12 +11,13 @@
  *   router.ts       buckets per exact host, and the lookup
  *   match.ts        the result: params, upstreamPath, strippedPrefix on first read
  *   explain.ts      `sluice explain`'s reasons
- * The upstream-path rewrite (strip_path × path_handling) is src/proxy/upstream-path.ts.
+ * The upstream-path rewrite (strip_path × path_handling) is src/router/upstream-path.ts: the match
+ * result computes it lazily, so it stays beside the router (a leaf module with no imports).
  */
 import type { RouterFactory } from './types.js';
 import { CompiledRouter } from './router.js';
 
 export { checkRoutePath, checkRouteHeaderValue } from './paths.js';
-export { upstreamPathFor } from '../proxy/upstream-path.js';
+export { upstreamPathFor } from './upstream-path.js';
 
 export const createRouter: RouterFactory = (routes, services) => new CompiledRouter(routes, services);

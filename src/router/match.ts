@@ -3,7 +3,7 @@
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
-import { escapePath, isSafePath, upstreamPathFor } from '../proxy/upstream-path.js';
+import { escapePath, isSafePath, upstreamPathFor } from './upstream-path.js';
 import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
 

@@ -18,7 +18,7 @@
  * - a path that does not start with `/` is refused.
  *
  * What goes upstream is this path (or the part strip_path leaves of it), re-escaped as Kong does:
- * see `escapePath` in src/proxy/upstream-path.ts.
+ * see `escapePath` in src/router/upstream-path.ts.
  *
  * Same signature as src/proxy/path.ts `normalizePath`. The fast path (no `%`, no `/.`, no `//`)
  * returns the input unchanged, allocating nothing.

@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { UpstreamClient } from '../upstream/client.js';
 import type { Certificate, Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
 import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
@@ -107,7 +107,7 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
       chain: chains.get(route) ?? null,
     };
   });
-  const pools = new Set<Pool>();
+  const pools = new Set<UpstreamClient>();
   for (const s of services.values()) for (const p of s.balancer.peers) pools.add(p.pool);
   const upstreamPeers: Array<{ upstream: Upstream; peers: readonly Peer[] }> = [];
   for (const s of services.values()) if (s.upstream !== null) upstreamPeers.push({ upstream: s.upstream, peers: s.balancer.peers });

@@ -1,5 +1,5 @@
 import type { UpstreamTls } from '../upstream/tls.js';
-import type { Pool } from 'undici';
+import type { UpstreamClient } from '../upstream/client.js';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
 import type { Balancer } from '../upstream/balancer.js';
@@ -46,5 +46,5 @@ export interface Snapshot {
   /** Upstreams with their peers, for the worker's active health checks. */
   upstreamPeers: ReadonlyArray<{ upstream: Upstream; peers: readonly Peer[] }>;
   /** Every upstream pool this snapshot uses (the rest are closed after a swap). */
-  pools: ReadonlySet<Pool>;
+  pools: ReadonlySet<UpstreamClient>;
 }

@@ -1,4 +1,4 @@
-import type { Pool } from 'undici';
+import type { UpstreamClient } from './client.js';
 
 /**
  * A peer and the health state it carries. The balancer (which peers get traffic) and health (how
@@ -28,7 +28,8 @@ export interface Peer {
   /** Value of the upstream Host header when the route does not preserve the client's. */
   hostHeader: string;
   weight: number;
-  pool: Pool;
+  /** Sends requests to this peer (client.ts: h1/ or undici). */
+  pool: UpstreamClient;
   /** Requests in flight to this peer (least-connections, metrics). */
   active: number;
   /** Passive/active health; an unhealthy peer gets no traffic. */

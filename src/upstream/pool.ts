@@ -1,35 +1,37 @@
-import type { Pool } from 'undici';
-import { undici } from '../lazy.js';
 import { H1Pool } from './h1/pool.js';
+import type { UpstreamClient } from './client.js';
 import type { UpstreamTls } from './tls.js';
+import { UndiciClient } from './undici.js';
 
 /**
  * Which client sends requests upstream: Sluice's own HTTP/1.1 client (src/upstream/h1, the
- * default) or undici's Pool (`SLUICE_UPSTREAM_CLIENT=undici`). Both are driven through the same
- * `dispatch(opts, handler)` / `close()` subset, so the rest of the code types them as undici's.
+ * default) or undici's Pool (`SLUICE_UPSTREAM_CLIENT=undici`, undici.ts). Both implement
+ * UpstreamClient (client.ts).
  */
 const USE_UNDICI = process.env.SLUICE_UPSTREAM_CLIENT === 'undici';
 
 /**
- * Request bodies may be read into pooled memory (upstream/h1/chunk-pool.ts): Sluice's client
- * tells when its writes of a body are done; undici's does not, so with it bodies are plain Buffers.
+ * Request bodies may be read into pooled memory (body-buffer.ts) before a peer is picked: true
+ * when the configured client gives the memory back (UpstreamClient.returnsBodies).
  */
 export const POOLED_BODIES = !USE_UNDICI;
 
 /**
- * undici connection pools, one per upstream origin (and connect timeout), kept alive and shared
- * by every snapshot of a worker, so that a reload reuses the keep-alive connections of
- * unchanged upstreams. Pools no snapshot uses any more are closed gracefully after a reload.
+ * Upstream clients, one per upstream origin (and connect timeout, and TLS settings), kept alive
+ * and shared by every snapshot of a worker, so that a reload reuses the keep-alive connections of
+ * unchanged upstreams. Clients no snapshot uses any more are closed gracefully after a reload.
  */
 export class PoolRegistry {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamClient>();
 
-  get(origin: string, connectTimeout: number, tls: UpstreamTls): Pool {
+  get(origin: string, connectTimeout: number, tls: UpstreamTls): UpstreamClient {
     const secure = origin.startsWith('https:');
     const key = origin + '|' + connectTimeout + (secure ? '|' + tls.key : '');
     let pool = this.pools.get(key);
-    if (pool === undefined && !USE_UNDICI) {
-      const h1 = new H1Pool(origin, {
+    if (pool !== undefined) return pool;
+    if (USE_UNDICI) pool = new UndiciClient(origin, connectTimeout, tls);
+    else {
+      pool = new H1Pool(origin, {
         connectTimeout,
         tls: tls.options,
         keepAliveTimeout: 4_000,
@@ -39,29 +41,13 @@ export class PoolRegistry {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      pool = h1 as unknown as Pool;
-      this.pools.set(key, pool);
     }
-    if (pool === undefined) {
-      pool = new (undici().Pool)(origin, {
-        connections: null,
-        pipelining: 1,
-        connect: { timeout: connectTimeout, ...tls.options },
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 60_000,
-        // Timeouts are set per request from the service (read_timeout).
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        // We enforce the gateway's own header limit on the request side; the response side may be large.
-        maxHeaderSize: 64 * 1024,
-      });
-      this.pools.set(key, pool);
-    }
+    this.pools.set(key, pool);
     return pool;
   }
 
-  /** Closes (after their in-flight requests) every pool not in `inUse`. */
-  retain(inUse: ReadonlySet<Pool>): void {
+  /** Closes (after their in-flight requests) every client not in `inUse`. */
+  retain(inUse: ReadonlySet<UpstreamClient>): void {
     for (const [key, pool] of this.pools) {
       if (!inUse.has(pool)) {
         this.pools.delete(key);

@@ -1,7 +1,7 @@
 /** The router's path normalisation (Kong's kong/tools/uri.lua `normalize(uri, true)`), and the escaping of what goes upstream. */
 import { describe, expect, it } from 'vitest';
 import { normalizePath } from '../../../src/router/normalize.js';
-import { escapePath } from '../../../src/proxy/upstream-path.js';
+import { escapePath } from '../../../src/router/upstream-path.js';
 
 describe('normalizePath', () => {
   it.each<[string, string | null]>([

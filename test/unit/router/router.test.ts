@@ -7,7 +7,7 @@ import type { Route, Service } from '../../../src/config/types.js';
 import type { MatchInput, RouterFactory } from '../../../src/router/types.js';
 import { createRouter } from '../../../src/router/index.js';
 import { checkRouteHeaderValue, checkRoutePath, pathKind, regexLiteralPrefix } from '../../../src/router/paths.js';
-import { escapePath } from '../../../src/proxy/upstream-path.js';
+import { escapePath } from '../../../src/router/upstream-path.js';
 
 // ---------------------------------------------------------------------------------------------
 // fixtures

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { H1Pool, type H1DispatchOptions } from '../../../src/upstream/h1/pool.js';
 import { PState, ResponseParser, type ParserSink } from '../../../src/upstream/h1/parser.js';
-import { copyChunk, freeSlabs, releaseChunk, retainChunk, takeChunk } from '../../../src/upstream/h1/chunk-pool.js';
+import { copyChunk, freeSlabs, releaseChunk, retainChunk, takeChunk } from '../../../src/upstream/body-buffer.js';
 
 // ---- parser -------------------------------------------------------------------------------------
 
