@@ -11,7 +11,7 @@ import { checkServiceTls } from './service-tls.js';
 import { resolveSecrets } from './secrets.js';
 import type { Config, Diagnostic, LoadResult } from './types.js';
 import { validateDocument, type PluginLookup } from './validate.js';
-import { activeCatalogue } from '../plugins/catalogue.js';
+import { defaultPluginLookup } from './plugin-lookup.js';
 import { isObj, type Obj } from './walk.js';
 
 export type { Config, Diagnostic, LoadResult } from './types.js';
@@ -127,7 +127,7 @@ function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult 
   issues.push(...secrets.issues);
   issues.push(...migrate(root));
   // Messages name entities (services[orders].routes[by-id]); ids and lookups use index paths.
-  const validation = withEntityNames(root, () => validateDocument(root, opts.catalogue ?? activeCatalogue()));
+  const validation = withEntityNames(root, () => validateDocument(root, opts.catalogue ?? defaultPluginLookup()));
   // A value already reported (an unresolved secret, a bad _format_version) gets no schema noise on top.
   issues.push(...notUnder(root, issues, validation.issues));
   const ents = collectEntities(root);

@@ -10,13 +10,6 @@ export function checkRefusedFields(ents: Entities): Issue[] {
   const refuse = (path: Array<string | number>, field: string, of: string, why: string): void => {
     issues.push(err(path, `${formatPath(path)}: field ${field} of ${of} is not supported by Sluice (${why})`));
   };
-  for (const r of ents.routes) {
-    for (const f of ['sources', 'destinations'] as const) {
-      const v = r.obj[f];
-      // Kong refuses them on http(s) routes too; exported files carry them empty.
-      if (Array.isArray(v) && v.length > 0) refuse([...r.path, f], f, 'routes', 'stream routes (tcp/tls/udp) are not served');
-    }
-  }
   for (const c of ents.credentials) {
     if (c.kind === 'keyauth_credentials' && typeof c.obj.ttl === 'number' && c.obj.ttl > 0) {
       refuse([...c.path, 'ttl'], 'ttl', 'keyauth_credentials', 'a key that expires a time after Kong created it has no creation time in a file');

@@ -1,4 +1,5 @@
 import type { PluginDefinition } from './types.js';
+import { providePluginLookup } from '../config/plugin-lookup.js';
 import { keyAuth } from './key-auth/index.js';
 import { basicAuth } from './basic-auth/index.js';
 import { jwt } from './jwt/index.js';
@@ -76,6 +77,7 @@ export class Catalogue {
 export const BUNDLED_CATALOGUE = new Catalogue(BUNDLED);
 
 let active: Catalogue = BUNDLED_CATALOGUE;
+providePluginLookup(() => active);
 
 /**
  * The catalogue this process (main thread, worker, or `sluice validate`) serves with: set once

@@ -24,11 +24,11 @@ const anyEnv = new Proxy({} as NodeJS.ProcessEnv, { get: (_t, name) => (typeof n
 const DEVIATIONS: Record<string, { why: string; errors: RegExp[] }> = {
   '017-carnei-ro-my-crud-grpc.yml': {
     why: 'a gRPC upstream (service protocol: grpc): Sluice proxies http, https, ws and wss only (SPEC §3)',
-    errors: [/^services\[0\]\.protocol must be one of http, https, ws, wss$/],
+    errors: [/^services\[[^\]]+\]\.protocol must be one of http, https, ws, wss$/],
   },
   '005-Joxtacy-smooth-operators.yml': {
     why: 'its request-validator sets only allowed_content_types; Kong refuses that too (entity check: at least one of config.body_schema, config.parameter_schema must be set)',
-    errors: [/^services\[1\]\.plugins\[2\]\.config at least one of body_schema or parameter_schema must be specified$/],
+    errors: [/^services\[[^\]]+\]\.plugins\[[^\]]+\]\.config at least one of body_schema or parameter_schema must be specified$/],
   },
   '018-CleverOnion-Open436.yml': {
     why: 'declares services auth-service and file-service twice (the second time without url/host); Kong >= 3.4 rejects duplicate names too (Kong/kong#11199)',

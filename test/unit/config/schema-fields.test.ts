@@ -113,7 +113,7 @@ describe('no silent no-ops', () => {
     const doc = (plugin: string, line: string) => y('_format_version: "3.0"', 'plugins:', `  - name: ${plugin}`, '    config:', ...(plugin.endsWith('-log') || plugin === 'syslog' ? requiredOf(plugin) : []), `      ${line}`);
     expect(errors(doc('key-auth', 'key_in_body: true')).join('\n')).toMatch(/key_in_body/);
     const routes = (line: string) => y('_format_version: "3.0"', 'routes:', '  - paths: [/]', `    ${line}`);
-    expect(errors(routes('sources: [{ip: 10.0.0.1}]'))[0]).toMatch(/field sources of routes is not supported by Sluice/);
+    expect(errors(routes('sources: [{ip: 10.0.0.1}]'))[0]).toMatch(/routes\[0\]\.sources: sources is a tcp\/tls stream-route field; Kong refuses it on http\(s\) routes/);
     expect(errors(routes('sources: []'))).toEqual([]);
     const keys = (ttl: number) => y('_format_version: "3.0"', 'consumers:', '  - username: a', '    keyauth_credentials:', `      - { key: k, ttl: ${ttl} }`);
     expect(errors(keys(60))[0]).toMatch(/field ttl of keyauth_credentials is not supported by Sluice/);

@@ -128,6 +128,7 @@ describe('configuration validators', () => {
     // list which of the lazily loaded libraries ended up in the module cache.
     const script = `
       import { createRequire } from 'node:module';
+      await import(${JSON.stringify(join(repoRoot, 'dist', 'plugins', 'catalogue.js'))});
       const { loadConfigFile } = await import(${JSON.stringify(join(repoRoot, 'dist', 'config', 'index.js'))});
       const r = loadConfigFile(${JSON.stringify(join(repoRoot, 'gateway.yaml'))});
       if (!r.ok) throw new Error('gateway.yaml is invalid');
