@@ -39,17 +39,22 @@ export async function httpCall(
     bodyTimeout: opts.timeout,
     signal: AbortSignal.timeout(opts.timeout),
   });
+  return { status: res.statusCode, headers: res.headers, body: await readCapped(res.body, url) };
+}
+
+/** An identity provider's answer body, refused past 1 MiB (a hostile or broken IdP). */
+export async function readCapped(body: AsyncIterable<unknown> & { destroy(): unknown }, url: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const c of res.body) {
+  for await (const c of body) {
     size += (c as Buffer).length;
     if (size > MAX_BODY) {
-      res.body.destroy();
+      body.destroy();
       throw new Error(`response from ${new URL(url).origin} is larger than ${MAX_BODY} bytes`);
     }
     chunks.push(c as Buffer);
   }
-  return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+  return Buffer.concat(chunks);
 }
 
 /** POSTs an application/x-www-form-urlencoded body and parses a JSON answer. */

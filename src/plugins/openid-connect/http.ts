@@ -1,8 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { undici } from '../../lazy.js';
-
-/** Largest body read from the IdP (discovery documents, JWKS and token answers are small). */
-const MAX_BODY = 1024 * 1024;
+import { readCapped } from '../oauth/common.js';
 
 export interface IdpAnswer {
   status: number;
@@ -34,17 +32,7 @@ export class IdpHttp {
       signal: AbortSignal.timeout(this.timeout),
       dispatcher: this.agent(),
     });
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of res.body) {
-      size += (c as Buffer).length;
-      if (size > MAX_BODY) {
-        res.body.destroy();
-        throw new Error(`response from ${new URL(url).origin} is larger than ${MAX_BODY} bytes`);
-      }
-      chunks.push(c as Buffer);
-    }
-    return { status: res.statusCode, json: parseJson(Buffer.concat(chunks)) };
+    return { status: res.statusCode, json: parseJson(await readCapped(res.body, url)) };
   }
 
   getJson(url: string, headers: Record<string, string> = {}): Promise<IdpAnswer> {
