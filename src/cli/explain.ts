@@ -123,7 +123,7 @@ function upstreamHeaders(req: Request, match: RouteMatch, config: Config, servic
   h['x-forwarded-proto'] = secure ? 'https' : 'http';
   if (clientHost !== '') h['x-forwarded-host'] = hostName(clientHost);
   h['x-forwarded-port'] = String(req.port);
-  h['x-forwarded-path'] = normalizePath(req.rawPath) ?? req.rawPath;
+  h['x-forwarded-path'] = req.rawPath;
   if (match.strippedPrefix !== null) h['x-forwarded-prefix'] = match.strippedPrefix;
   h['x-real-ip'] = '(client address)';
   h.via = '1.1 sluice';

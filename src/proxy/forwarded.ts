@@ -29,8 +29,8 @@ export interface ForwardedSource {
   readonly hForwardedFor: string | undefined;
   readonly hVia: string | undefined;
   readonly clientIp: string;
-  /** Normalized request path. */
-  readonly path: string;
+  /** The request path as the client sent it (before normalisation), for X-Forwarded-Path as Kong sends it. */
+  readonly url: string;
 }
 
 /**
@@ -59,7 +59,7 @@ export function appendForwardedHeaders(
     tls ? 'https' : 'http',
   );
   if (host !== '') out.push('x-forwarded-host', stripPort(host));
-  out.push('x-forwarded-port', listenPort, 'x-forwarded-path', r.path);
+  out.push('x-forwarded-port', listenPort, 'x-forwarded-path', r.url);
   if (strippedPrefix !== null) out.push('x-forwarded-prefix', strippedPrefix);
   out.push('x-real-ip', ip, 'via', via === undefined ? VIA_VALUE : via + ', ' + VIA_VALUE);
 }

@@ -486,7 +486,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     trusted = out.length;
     const query = this.upstreamQuery ?? this.query;
     const upstreamPath = this.upstreamPath ?? match.upstreamPath;
-    let path = query === '' ? upstreamPath : upstreamPath + '?' + query;
+    let path = query === '' && (this.upstreamQuery !== null || !this.bareQuery) ? upstreamPath : upstreamPath + '?' + query;
     if (this.nonPlain || this.upstreamPath !== null || this.upstreamQuery !== null) {
       const wire = wireTarget(path);
       if (wire === null) {

@@ -77,7 +77,14 @@ export abstract class PluginRequest {
   // the request, copied out of uWS before anything asynchronous (readRequest)
   method = '';
   url = '';
+
+  /** The router's view of the path as sent (MatchInput.rawPath). */
+  get rawPath(): string {
+    return this.url;
+  }
   query = '';
+  /** The target ended with a `?` and nothing after it. */
+  bareQuery = false;
   path = '';
   /** Request headers in arrival order: [name, value, ...]. */
   rawHeaders: string[] = [];
@@ -130,7 +137,10 @@ export abstract class PluginRequest {
     this.start = performance.now();
     this.method = req.getCaseSensitiveMethod();
     this.url = req.getUrl();
-    this.query = req.getQuery() ?? '';
+    const query = req.getQuery();
+    this.query = query ?? '';
+    // A bare `?` goes upstream as the client sent it (Kong keeps it).
+    this.bareQuery = query === '';
     this.headerBytes = this.method.length + this.url.length + this.query.length + 12;
     if (!isPlainTarget(this.url) || !isPlainTarget(this.query)) this.nonPlain = true;
     reading = this;

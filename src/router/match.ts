@@ -3,7 +3,7 @@
  * and `strippedPrefix` are built on first read and kept: many callers never read them.
  */
 import type { Route } from '../config/types.js';
-import { escapePath, isSafePath, upstreamPathFor } from './upstream-path.js';
+import { escapePath, isSafeAsSent, isSafePath, upstreamPathFor } from './upstream-path.js';
 import { K_PREFIX, K_REGEX, K_TEMPLATE, P_LIT, templatePositions, type Entry } from './entry.js';
 import type { RouteMatch } from './types.js';
 
@@ -26,7 +26,7 @@ export class Match implements RouteMatch {
   /** The request path needs no escaping upstream (0 = not known yet, 1 = safe, 2 = not). */
   private safe = 0;
 
-  constructor(e: Entry, path: string, x: RegExpExecArray | null) {
+  constructor(e: Entry, path: string, x: RegExpExecArray | null, private readonly asSent = false) {
     this.e = e;
     this.path = path;
     this.x = x;
@@ -78,7 +78,7 @@ export class Match implements RouteMatch {
   }
 
   private pathSafe(): boolean {
-    if (this.safe === 0) this.safe = isSafePath(this.path) ? 1 : 2;
+    if (this.safe === 0) this.safe = isSafePath(this.path) || (this.asSent && isSafeAsSent(this.path)) ? 1 : 2;
     return this.safe === 1;
   }
 

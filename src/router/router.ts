@@ -178,11 +178,11 @@ export class CompiledRouter implements Router {
             // run once: the captures and matched length go into the result
             const x = e.regex!.exec(path);
             if (x === null) continue;
-            return new Match(e, path, x);
+            return new Match(e, path, x, input.rawPath === path);
           } else if (!e.regex!.test(path)) continue;
         }
       }
-      return new Match(e, path, null);
+      return new Match(e, path, null, input.rawPath === path);
     }
   }
 

@@ -11,6 +11,12 @@ export interface MatchInput {
   /** Normalized path (dot segments removed, no query string), always starting with `/`. */
   path: string;
   /**
+   * The path as the client sent it. When normalisation changed nothing, its characters above
+   * U+007F go upstream as the client's own bytes (SPEC §4, bytes are bytes); otherwise what
+   * normalisation decoded is re-escaped, as Kong does.
+   */
+  readonly rawPath?: string;
+  /**
    * Request headers with lower-case names (only read when a route has `headers`). A header sent
    * several times may be given as its values (an array) or joined with ", " (then each part is
    * also tried: a route header matches when any one of the request's values does, as in Kong).

@@ -66,6 +66,14 @@ export function isSafePath(path: string): boolean {
   return ALL_SAFE.test(path);
 }
 
+/** Safe characters plus anything above U+007F: a path the client sent this way goes on as it is. */
+const SAFE_AS_SENT = /^[!#$&'()*+,/:;=?@[\]\w.~%\u0080-\uffff-]*$/;
+
+/** True when a path that normalisation left unchanged can go upstream as the client's bytes. */
+export function isSafeAsSent(path: string): boolean {
+  return SAFE_AS_SENT.test(path);
+}
+
 /** The path as it goes upstream: `path` unchanged (no allocation) when nothing needs escaping. */
 export function escapePath(path: string): string {
   let i = 0;

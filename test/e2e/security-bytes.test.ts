@@ -73,6 +73,17 @@ afterAll(async () => {
 
 for (const client of ['h1', 'undici'] as const) {
   describe(`bytes reach the upstream unchanged (${client} upstream client)`, () => {
+    it('a bare ? goes upstream as sent, and X-Forwarded-Path is the raw request path (issue 18, Kong)', async () => {
+      const r = await send(gateways[client]!, 'GET /keep/request? HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(r.status).toBe(200);
+      expect(r.upstream[0]!.target.toString('latin1')).toBe('/base/keep/request?');
+      const plain = await send(gateways[client]!, 'GET /keep/request HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(plain.upstream[0]!.target.toString('latin1')).toBe('/base/keep/request');
+      const merged = await send(gateways[client]!, 'GET /keep//a/%62 HTTP/1.1\r\nHost: a\r\n\r\n');
+      expect(merged.status).toBe(200);
+      expect(rec.header(merged.upstream[0]!, 'x-forwarded-path')!.toString('latin1')).toBe('/keep//a/%62');
+    });
+
     it('a header value with U+010D U+010A is sent as its UTF-8 bytes: no injected header line', async () => {
       const r = await send(gateways[client]!, 'GET /api/x HTTP/1.1\r\nHost: a\r\nX-Val: a\u010d\u010aX-Consumer-Username: admin\r\n\r\n');
       expect(r.status).toBe(200);
