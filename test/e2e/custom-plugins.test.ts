@@ -159,9 +159,9 @@ describe('sluice validate', () => {
     );
     const r = spawnSync(process.execPath, [BIN, 'validate', '--plugins-dir', dir, file], { encoding: 'utf8' });
     expect(r.status).toBe(1);
-    expect(r.stdout).toContain(`${file}:5:14 plugins[0].config.times must be an integer between 1 and 5`);
-    expect(r.stdout).toContain(`${file}:8:7 plugins[1].config is missing required key "header"`);
-    expect(r.stdout).toContain(`${file}:8:13 plugins[1].config.mode must be one of strict, lax`);
+    expect(r.stdout).toContain(`${file}:5:14 plugins[greet].config.times must be an integer between 1 and 5`);
+    expect(r.stdout).toContain(`${file}:8:7 plugins[gatekeeper].config is missing required key "header"`);
+    expect(r.stdout).toContain(`${file}:8:13 plugins[gatekeeper].config.mode must be one of strict, lax`);
   });
 
   it('a plugin named like a bundled one is an error', () => {
