@@ -3,13 +3,6 @@ import { releaseChunk } from '../body-buffer.js';
 import type { H1Conn } from './connection.js';
 import { H1Error } from './errors.js';
 
-/**
- * A body pauses its source once this much waits in the socket, whatever the runtime's default
- * high-water mark (Node 22 raised it from 16 to 64 KiB, which let an upload hold four times the
- * pooled chunks).
- */
-const HIGH_WATER = 16 * 1024;
-
 /** Streams a Readable request body to the socket, with backpressure. */
 export class BodyWriter {
   written = 0;
@@ -22,13 +15,7 @@ export class BodyWriter {
   private readonly onWritten = (): void => {
     const chunk = this.inFlight.shift();
     if (chunk !== undefined) releaseChunk(chunk);
-    // Paused by our own limit (the socket never said "full", so no 'drain' will come).
-    if (this.heldBelowHighWater && this.conn.socket.writableLength <= HIGH_WATER) {
-      this.heldBelowHighWater = false;
-      if (!this.finished) this.stream.resume();
-    }
   };
-  private heldBelowHighWater = false;
   private readonly onError = (err: Error): void => this.conn.fail(err);
   private readonly onClose = (): void => {
     if (!this.finished) this.conn.fail(new H1Error('request body stream closed before its end', 'UND_ERR_ABORTED'));
@@ -69,14 +56,9 @@ export class BodyWriter {
     }
     conn.bodyProgress();
     if (!ok) this.stream.pause();
-    else if (socket.writableLength > HIGH_WATER) {
-      this.heldBelowHighWater = true;
-      this.stream.pause();
-    }
   }
 
   drain(): void {
-    this.heldBelowHighWater = false;
     if (!this.finished) this.stream.resume();
   }
 
