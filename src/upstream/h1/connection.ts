@@ -9,6 +9,12 @@ import { Deadline, resolution, track, untrack } from './deadlines.js';
 import { BodyWriter, noop } from './body-writer.js';
 import type { H1Request } from './request.js';
 import type { H1Pool } from './pool.js';
+
+// Node 22 raised the default stream high-water mark from 16 KiB to 64 KiB. A request body pauses
+// its source when the socket says full, and pooled body slabs come back once written: keep the
+// socket's write side at 16 KiB on every runtime (net.Socket passes this option to its Duplex).
+const WRITE_HWM = { writableHighWaterMark: 16 * 1024 } as object;
+
 import { errorKindOf } from '../client.js';
 
 // ---- sockets read into one shared buffer ------------------------------------------------------
@@ -85,8 +91,9 @@ export class H1Conn implements ParserSink {
         servername: net.isIP(pool.host) === 0 ? pool.host : undefined,
         rejectUnauthorized: o.rejectUnauthorized,
         ...o.tls,
+        ...WRITE_HWM,
         ALPNProtocols: ['http/1.1'],
-      }) : net.connect({ host: pool.host, port: pool.port });
+      }) : net.connect({ host: pool.host, port: pool.port, ...WRITE_HWM });
       socket.on(pool.secure ? 'secureConnect' : 'connect', () => this.onSocketConnect());
       socket.on('data', (buf: Buffer) => this.onBytes(buf));
       this.socket = socket;
@@ -94,6 +101,7 @@ export class H1Conn implements ParserSink {
       this.socket = net.connect({
         host: pool.host,
         port: pool.port,
+        ...WRITE_HWM,
         onread: {
           buffer: READ_BUF,
           callback: (n: number): boolean => {
