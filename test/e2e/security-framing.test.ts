@@ -4,39 +4,21 @@
  * and the connection closes; what uWS 20.30 swallows never reaches the upstream; a pipelined batch
  * is answered in order or none of it reaches the upstream.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { bytes, rawExchange, startRecorder, statuses, type Recorder } from '../helpers/raw.js';
+import { describe, expect, it } from 'vitest';
+import { bytes, rawExchange, statuses } from '../helpers/raw.js';
+import { useRecordedGateway } from '../helpers/recorded-gateway.js';
 
-let rec: Recorder;
-let gw: GatewayProcess;
 
-beforeAll(async () => {
-  rec = await startRecorder();
-  gw = await startGateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${rec.url}/base
-    routes:
-      - name: api
-        paths: [/api]
-`);
-});
-
-afterAll(async () => {
-  await gw.stop();
-  await rec.close();
-});
+const fx = useRecordedGateway();
 
 const SMUGGLED = 'GET /api/smug HTTP/1.1\r\nHost: a\r\n\r\n';
 
 async function exchange(raw: string, timeoutMs = 2000) {
-  const before = rec.requests.length;
-  const r = await rawExchange(gw.proxyPort, bytes(raw), { timeoutMs });
+  const before = fx.rec.requests.length;
+  const r = await rawExchange(fx.gw.proxyPort, bytes(raw), { timeoutMs });
   // Let anything in flight reach the recorder before looking.
   await new Promise((res) => setTimeout(res, 100));
-  return { ...r, text: r.data.toString('latin1'), codes: statuses(r.data), upstream: rec.requests.slice(before) };
+  return { ...r, text: r.data.toString('latin1'), codes: statuses(r.data), upstream: fx.rec.requests.slice(before) };
 }
 
 describe('framing in doubt: 400 or 501, Connection: close, closed, nothing upstream', () => {

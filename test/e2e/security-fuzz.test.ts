@@ -13,39 +13,19 @@
  *   uWS 20.30 is known to swallow without an answer (README "Known limitations");
  * - the gateway keeps serving: a normal request succeeds at the end and the process is alive.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { rawExchange, startRecorder, statuses, type Recorder, type RecordedRequest } from '../helpers/raw.js';
+import { expect, it } from 'vitest';
+import { rawExchange, statuses, type RecordedRequest } from '../helpers/raw.js';
+import { apiRoute, useRecordedGateway } from '../helpers/recorded-gateway.js';
 
 const BUDGET_MS = Number(process.env.SLUICE_FUZZ_MS ?? 20_000);
 const SEED = Number(process.env.SLUICE_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const PARALLEL = 6;
 const DEADLINE_MS = 1000;
 
-let rec: Recorder;
-let gw: GatewayProcess;
 
-beforeAll(async () => {
-  rec = await startRecorder();
-  gw = await startGateway(`
-_format_version: "3.0"
-consumers:
-  - username: fuzzer
-    keyauth_credentials: [{ key: fz-key }]
-services:
-  - name: s
-    url: ${rec.url}/base
-    routes:
-      - name: api
-        paths: [/api]
-        plugins: [{ name: key-auth }]
-`);
-});
-
-afterAll(async () => {
-  await gw.stop();
-  await rec.close();
-});
+const fx = useRecordedGateway((url) =>
+  apiRoute(url, '\n        plugins: [{ name: key-auth }]', '\nconsumers:\n  - username: fuzzer\n    keyauth_credentials: [{ key: fz-key }]'),
+);
 
 /** mulberry32: a small seeded PRNG. */
 function prng(seed: number): () => number {
@@ -202,7 +182,7 @@ const fail = (msg: string) => {
 
 function checkUpstream(u: RecordedRequest, sent: Map<string, Sent>): void {
   const show = JSON.stringify(u.head.toString('latin1').slice(0, 300));
-  const h = (n: string) => rec.header(u, n)?.toString('latin1');
+  const h = (n: string) => fx.rec.header(u, n)?.toString('latin1');
   if (h('via') === undefined || !h('via')!.endsWith('1.1 sluice')) fail('no Via: ' + show);
   for (const n of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-path', 'x-real-ip']) if (h(n) === undefined) fail(`no ${n}: ` + show);
   if (!u.target.subarray(0, 6).equals(Buffer.from('/base/')) && !u.target.equals(Buffer.from('/base'))) fail('target outside /base: ' + show);
@@ -212,7 +192,7 @@ function checkUpstream(u: RecordedRequest, sent: Map<string, Sent>): void {
   if (s === undefined) return fail('an upstream request the client never sent: ' + show);
   if (s.rest !== null && !u.target.equals(Buffer.concat([Buffer.from('/base'), s.rest]))) fail('target bytes changed: ' + show);
   for (const [name, value] of s.exact) {
-    const got = rec.header(u, name);
+    const got = fx.rec.header(u, name);
     if (got === undefined || !got.equals(value)) fail(`header ${name} bytes changed (sent ${value.toString('hex')}, got ${got?.toString('hex')}): ` + show);
   }
   // Every line of the head is one header: no CR or LF inside.
@@ -229,24 +209,24 @@ it(`fuzzes request heads for ${BUDGET_MS} ms (seed ${SEED}) without anything unr
       const c = makeCase();
       cases++;
       for (const s of c.sent) sent.set(s.id, s);
-      const r = await rawExchange(gw.proxyPort, c.bytes, { timeoutMs: DEADLINE_MS, until: (b) => completeResponses(b) >= c.sent.length });
+      const r = await rawExchange(fx.gw.proxyPort, c.bytes, { timeoutMs: DEADLINE_MS, until: (b) => completeResponses(b) >= c.sent.length });
       const answered = statuses(r.data).length;
       if (!r.closed && answered < c.sent.length) {
         if (c.mayHang) hangsTolerated++;
         else fail(`no answer and no close within ${DEADLINE_MS} ms: ${JSON.stringify(c.bytes.toString('latin1').slice(0, 400))}`);
       }
-      if (gw.proc.exitCode !== null || gw.proc.signalCode !== null) fail('the gateway exited after ' + JSON.stringify(c.bytes.toString('latin1').slice(0, 400)));
+      if (fx.gw.proc.exitCode !== null || fx.gw.proc.signalCode !== null) fail('the gateway exited after ' + JSON.stringify(c.bytes.toString('latin1').slice(0, 400)));
     }
   };
   await Promise.all(Array.from({ length: PARALLEL }, worker));
   await new Promise((res) => setTimeout(res, 200));
-  for (const u of rec.requests) checkUpstream(u, sent);
+  for (const u of fx.rec.requests) checkUpstream(u, sent);
   // The gateway still serves.
-  const ok = await rawExchange(gw.proxyPort, Buffer.from('GET /api/final HTTP/1.1\r\nHost: a\r\napikey: fz-key\r\nConnection: close\r\n\r\n'), { timeoutMs: 3000 });
+  const ok = await rawExchange(fx.gw.proxyPort, Buffer.from('GET /api/final HTTP/1.1\r\nHost: a\r\napikey: fz-key\r\nConnection: close\r\n\r\n'), { timeoutMs: 3000 });
   if (statuses(ok.data)[0] !== 200) fail('a normal request after the fuzzing did not get 200: ' + ok.data.toString('latin1').slice(0, 200));
-  if (gw.proc.exitCode !== null) fail('the gateway is not alive');
-  console.log(`fuzz seed ${SEED}: ${cases} connections, ${rec.requests.length} upstream requests, ${hangsTolerated} known uWS hangs tolerated`);
+  if (fx.gw.proc.exitCode !== null) fail('the gateway is not alive');
+  console.log(`fuzz seed ${SEED}: ${cases} connections, ${fx.rec.requests.length} upstream requests, ${hangsTolerated} known uWS hangs tolerated`);
   expect(failures, `seed ${SEED} (rerun with SLUICE_FUZZ_SEED=${SEED})`).toEqual([]);
   expect(cases).toBeGreaterThan(50);
-  expect(rec.requests.length).toBeGreaterThan(0);
+  expect(fx.rec.requests.length).toBeGreaterThan(0);
 }, BUDGET_MS + 30_000);

@@ -4,42 +4,23 @@
  * buffers absorb); a slow reader is not cut while bytes
  * keep moving. Raw sockets on both sides.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import net from 'node:net';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { startRecorder, type Recorder } from '../helpers/raw.js';
+import { apiRoute, useRecordedGateway } from '../helpers/recorded-gateway.js';
 
 const SIZE = 64 * 1024 * 1024;
-let rec: Recorder;
-let gw: GatewayProcess;
 
-beforeAll(async () => {
-  const big = Buffer.alloc(SIZE, 97);
-  rec = await startRecorder((r, sock) => {
-    const n = r.target.toString('latin1') === '/base/medium' ? 512 * 1024 : SIZE;
-    sock.write('HTTP/1.1 200 OK\r\ncontent-length: ' + n + '\r\n\r\n');
-    sock.write(big.subarray(0, n));
-  });
-  gw = await startGateway(`
-_format_version: "3.0"
-services:
-  - name: s
-    url: ${rec.url}/base
-    routes:
-      - name: api
-        paths: [/api]
-`);
-});
-
-afterAll(async () => {
-  await gw.stop();
-  await rec.close();
+const big = Buffer.alloc(SIZE, 97);
+const fx = useRecordedGateway(apiRoute, (r, sock) => {
+  const n = r.target.toString('latin1') === '/base/medium' ? 512 * 1024 : SIZE;
+  sock.write('HTTP/1.1 200 OK\r\ncontent-length: ' + n + '\r\n\r\n');
+  sock.write(big.subarray(0, n));
 });
 
 /** Reads `path`, pausing `pauseMs` after each read, and closes after `stopAfter` bytes (or at the end). */
 function slowRead(path: string, stopAfter: number, pauseMs: number, deadlineMs: number): Promise<{ got: number; closedByServer: boolean }> {
   return new Promise((resolve) => {
-    const s = net.connect(gw.proxyPort, '127.0.0.1');
+    const s = net.connect(fx.gw.proxyPort, '127.0.0.1');
     let got = 0;
     let settled = false;
     const done = (closedByServer: boolean) => {
@@ -65,7 +46,7 @@ function slowRead(path: string, stopAfter: number, pauseMs: number, deadlineMs: 
 it('a download the client abandons is logged as cut, with the bytes handed over', async () => {
   const r = await slowRead('/api/big', 256 * 1024, 5, 10_000);
   expect(r.closedByServer).toBe(false);
-  const line = await gw.waitForLog((l) => l.msg === 'access' && l.path === '/api/big');
+  const line = await fx.gw.waitForLog((l) => l.msg === 'access' && l.path === '/api/big');
   expect(line.status).toBe(200);
   expect(String(line.error)).toMatch(/^cut: /);
   expect(Number(line.bytes)).toBeLessThan(SIZE);
@@ -76,7 +57,7 @@ it('a slow reader gets the whole body, logged as complete', async () => {
   const r = await slowRead('/api/medium', 512 * 1024 + head, 20, 30_000);
   expect(r.closedByServer).toBe(false);
   expect(r.got).toBeGreaterThan(512 * 1024);
-  const line = await gw.waitForLog((l) => l.msg === 'access' && l.path === '/api/medium');
+  const line = await fx.gw.waitForLog((l) => l.msg === 'access' && l.path === '/api/medium');
   expect(line.status).toBe(200);
   expect(line.error).toBeUndefined();
   expect(line.bytes).toBe(512 * 1024);
