@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Dispatcher } from 'undici';
 import { undici } from '../../lazy.js';
 import type { PluginInstance } from '../../config/types.js';
 
@@ -29,7 +30,7 @@ const MAX_BODY = 1024 * 1024;
 /** One outbound HTTP call with a total timeout (ms). Rejects on connection errors and timeouts. */
 export async function httpCall(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string; timeout: number },
+  opts: { method?: string; headers?: Record<string, string>; body?: string; timeout: number; dispatcher?: Dispatcher | undefined },
 ): Promise<HttpAnswer> {
   const res = await undici().request(url, {
     method: (opts.method ?? 'GET') as 'GET',
@@ -38,6 +39,7 @@ export async function httpCall(
     headersTimeout: opts.timeout,
     bodyTimeout: opts.timeout,
     signal: AbortSignal.timeout(opts.timeout),
+    dispatcher: opts.dispatcher,
   });
   return { status: res.statusCode, headers: res.headers, body: await readCapped(res.body, url) };
 }

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { undici } from '../../lazy.js';
-import { readCapped } from '../oauth/common.js';
+import { httpCall } from '../oauth/common.js';
 
 export interface IdpAnswer {
   status: number;
@@ -23,16 +23,8 @@ export class IdpHttp {
   }
 
   async call(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<IdpAnswer> {
-    const res = await undici().request(url, {
-      method: (opts.method ?? 'GET') as 'GET',
-      headers: opts.headers,
-      body: opts.body,
-      headersTimeout: this.timeout,
-      bodyTimeout: this.timeout,
-      signal: AbortSignal.timeout(this.timeout),
-      dispatcher: this.agent(),
-    });
-    return { status: res.statusCode, json: parseJson(await readCapped(res.body, url)) };
+    const res = await httpCall(url, { ...opts, timeout: this.timeout, dispatcher: this.agent() });
+    return { status: res.status, json: parseJson(res.body) };
   }
 
   getJson(url: string, headers: Record<string, string> = {}): Promise<IdpAnswer> {
