@@ -15,6 +15,12 @@ export interface AccessSource {
   readonly upstreamLatency: number;
   readonly clientIp: string;
   readonly errorMessage: string | null;
+  /** The Host header ('' with `hasHost` false when the request had none). */
+  readonly host: string;
+  readonly hasHost: boolean;
+  readonly userAgent: string | null;
+  /** `ip:port` of the last upstream attempt, or null when none was made. */
+  readonly upstreamAddr: string | null;
 }
 
 /** HTTP-only fields; absent on WebSocket handshake lines. */
@@ -55,6 +61,8 @@ export class AccessLog {
     const service = rt === null || rt.service === null ? null : rt.service.service.name;
     const c = r.consumer;
     const consumer = c === null ? null : c.username ?? c.custom_id ?? c.id;
+    const addr = r.upstreamAddr;
+    const ua = r.userAgent;
     let line =
       '{"level":"info","time":' +
       Date.now() +
@@ -76,9 +84,17 @@ export class AccessLog {
       ',"latency_ms":' +
       round2(totalMs) +
       ',"upstream_latency_ms":' +
-      (r.upstreamLatency < 0 ? 'null' : round2(r.upstreamLatency));
+      (r.upstreamLatency < 0 ? 'null' : round2(r.upstreamLatency)) +
+      ',"upstream_addr":' +
+      (addr === null ? 'null' : jsonString(addr));
     if (http !== null) line += ',"proxy_latency_ms":' + round2(http.proxyLatency) + ',"bytes":' + http.bytesSent;
-    line += ',"client_ip":' + jsonString(r.clientIp);
+    line +=
+      ',"client_ip":' +
+      jsonString(r.clientIp) +
+      ',"host":' +
+      (r.hasHost ? jsonString(r.host) : 'null') +
+      ',"user_agent":' +
+      (ua === null ? 'null' : jsonString(ua));
     if (http !== null && http.tls) line += ',"tls":true';
     if (r.errorMessage !== null) line += ',"error":' + jsonString(r.errorMessage);
     this.batch += line + '}\n';

@@ -59,6 +59,11 @@ class FakeContext implements PluginContext {
   query: string;
   clientIp: string;
   requestId = 'harness-request';
+  /** The harness's id is fixed from the start; correlation-id may replace it in access. */
+  readonly requestIdFixed = true;
+  setRequestId(id: string): void {
+    this.requestId = id;
+  }
   route = route;
   service: Service | null = { id: 'service-1', name: 'test-service' } as unknown as Service;
   params = null;

@@ -88,7 +88,18 @@ export interface PluginContext {
    */
   header(lower: string): string | undefined;
   readonly clientIp: string;
+  /**
+   * The request's one id (SPEC §4): error bodies' `request_id`, the access line, the log
+   * plugins. A per-worker counter formatted on first read, unless correlation-id set it.
+   */
   readonly requestId: string;
+  /**
+   * Makes `id` the request's id from now on (correlation-id, in access: the correlation id is the
+   * request id everywhere after it). Absent where a host has no ids of its own.
+   */
+  setRequestId?(id: string): void;
+  /** True once `requestId` was read or set: changing it then would give the request two ids. */
+  readonly requestIdFixed?: boolean;
   readonly route: Route;
   readonly service: Service | null;
   /** Template parameters / regex captures of the matched route path. */

@@ -40,9 +40,12 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS;
 
-/** The JSON body of a gateway-made error. The request id is a plain token (no escaping needed). */
+/**
+ * The JSON body of a gateway-made error. The gateway's own ids are plain tokens; a correlation
+ * id the client sent may hold anything a header value can (`"`, `\`, non-ASCII): escaped then.
+ */
 export function errorBody(message: string, requestId: string): string {
-  return '{"message":' + JSON.stringify(message) + ',"request_id":"' + requestId + '"}';
+  return '{"message":' + JSON.stringify(message) + ',"request_id":' + idJson(requestId) + '}';
 }
 
 /** Precomputed body prefixes so the hot path only appends the request id. */
@@ -50,8 +53,17 @@ const prefixes = new Map<string, string>();
 export function errorBodyFast(message: string, requestId: string): string {
   let p = prefixes.get(message);
   if (p === undefined) {
-    p = '{"message":' + JSON.stringify(message) + ',"request_id":"';
+    p = '{"message":' + JSON.stringify(message) + ',"request_id":';
     if (prefixes.size < 1000) prefixes.set(message, p);
   }
-  return p + requestId + '"}';
+  return p + idJson(requestId) + '}';
+}
+
+/** `id` as a JSON string: printable ASCII without `"` or `\` as is, anything else by JSON.stringify. */
+function idJson(id: string): string {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) return JSON.stringify(id);
+  }
+  return '"' + id + '"';
 }

@@ -442,6 +442,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     const peer = balancer.pick(balancer.needsHashKey ? this.hashInput(service) : null, this.peer);
     if (peer === null) return this.fail(ERRORS.noHealthyTarget);
     this.peer = peer;
+    this.tried(peer);
     peer.active++;
     this.attempts++;
     const match = this.match!;

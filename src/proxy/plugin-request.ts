@@ -2,6 +2,7 @@ import type { Consumer, Route, Service } from '../config/types.js';
 import type { RouteMatch } from '../router/types.js';
 import type uWS from '../uws/index.js';
 import type { RouteRuntime } from '../snapshot/types.js';
+import type { Peer } from '../upstream/peer.js';
 import { clientIp } from './client-ip.js';
 import { VIA_VALUE } from './headers.js';
 import { assertHeader, hasForbidden, isPlainTarget, isPlainValue } from './bytes.js';
@@ -110,10 +111,17 @@ export abstract class PluginRequest {
    */
   nonPlain = false;
   clientIp = '';
-  /** Request id: per-worker prefix + counter, formatted on first use (`requestId`). */
+  /**
+   * Request id: per-worker prefix + counter, formatted on first use (`requestId`), or the
+   * correlation id (`setRequestId`). Null until then; once a string, every user gets that one.
+   */
   private idPrefix = '';
   private idNumber = 0;
   private id: string | null = null;
+  /** The peer of the last upstream attempt (access line's upstream_addr, log plugins' tries). */
+  target: Peer | null = null;
+  /** Peers of the attempts before `target`, oldest first (only after a retry). */
+  earlierTargets: Peer[] | null = null;
   start = 0;
   match: RouteMatch | null = null;
   rt: RouteRuntime | null = null;
@@ -181,6 +189,31 @@ export abstract class PluginRequest {
 
   get requestId(): string {
     return (this.id ??= this.idPrefix + this.idNumber.toString(16).padStart(8, '0'));
+  }
+
+  setRequestId(id: string): void {
+    this.id = id;
+  }
+
+  get requestIdFixed(): boolean {
+    return this.id !== null;
+  }
+
+  /** An upstream attempt goes to `peer` (called once per attempt, retries included). */
+  tried(peer: Peer): void {
+    const last = this.target;
+    if (last !== null) (this.earlierTargets ??= []).push(last);
+    this.target = peer;
+  }
+
+  /** `ip:port` of the last upstream attempt ('[v6]:port'), or null when none was made. */
+  get upstreamAddr(): string | null {
+    return this.target === null ? null : this.target.addr;
+  }
+
+  /** The request's User-Agent (repeated ones joined), or null. */
+  get userAgent(): string | null {
+    return this.header('user-agent') ?? null;
   }
 
   get route(): Route {

@@ -338,6 +338,7 @@ export class WsConnection extends PluginRequest implements PhaseHost, MatchInput
     const peer = service.balancer.pick(null, exclude);
     if (peer === null) return this.fail(ERRORS.noHealthyTarget);
     this.peer = peer;
+    this.tried(peer);
     peer.active++;
     this.attempts++;
     this.connectTimedOut = false;

@@ -36,6 +36,7 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
     host,
     port,
     origin,
+    addr: `${h}:${port}`,
     hostHeader,
     weight,
     pool,

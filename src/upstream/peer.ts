@@ -25,6 +25,8 @@ export interface Peer {
   port: number;
   /** `http://host:port` */
   origin: string;
+  /** `host:port` (`[v6]:port`): the access line's upstream_addr. */
+  addr: string;
   /** Value of the upstream Host header when the route does not preserve the client's. */
   hostHeader: string;
   weight: number;

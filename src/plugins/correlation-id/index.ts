@@ -20,13 +20,18 @@ const GENERATORS: Record<Conf['generator'], (req: PluginContext) => string> = {
 };
 
 /**
- * correlation-id (Kong priority 1). Keeps a non-empty id the client sent; otherwise generates one
- * and sends it upstream. With echo_downstream the response carries it too — also a response the
- * gateway or an earlier plugin made (then an id is generated in the header phase, as Kong does).
+ * correlation-id, at Kong's priority (100001): before the authentication plugins, so the id
+ * exists when one of them answers 401. In access: the id the client sent in `header_name` (when
+ * not empty) is kept, or one is generated and sent upstream; either way it becomes the request's
+ * id (PluginContext.setRequestId), so the response header, error bodies' `request_id`, the access
+ * line, the log plugins and the upstream all carry that one value. With echo_downstream the
+ * response carries it, also a response made before this plugin's access ran: then the header
+ * phase picks the id as Kong's header_filter does (the client's, else a new one), unless the
+ * request's id was already given out (an error body), which it then echoes instead.
  */
 export const correlationId: PluginDefinition = {
   name: 'correlation-id',
-  priority: 1,
+  priority: 100001,
   schema: pluginSchema('correlation-id'),
   create(instance) {
     const conf = instance.config as unknown as Conf;
@@ -34,7 +39,6 @@ export const correlationId: PluginDefinition = {
     const lower = name.toLowerCase();
     const generate = GENERATORS[conf.generator];
     const echo = conf.echo_downstream;
-    const ids = echo ? new WeakMap<PluginContext, string>() : null;
     return {
       access(req) {
         let id = req.header(lower);
@@ -42,14 +46,17 @@ export const correlationId: PluginDefinition = {
           id = generate(req);
           req.setUpstreamHeader(lower, id);
         }
-        ids?.set(req, id);
+        req.setRequestId?.(id);
       },
       header: echo
         ? (req) => {
-            let id = ids!.get(req) ?? req.header(lower);
-            if (id === undefined || id === '') id = generate(req);
+            if (req.requestIdFixed === false) {
+              let id = req.header(lower);
+              if (id === undefined || id === '') id = generate(req);
+              req.setRequestId!(id);
+            }
             req.removeResponseHeader(lower);
-            req.addResponseHeader(name, id);
+            req.addResponseHeader(name, req.requestId);
           }
         : undefined,
     };

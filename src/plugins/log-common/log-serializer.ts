@@ -108,7 +108,6 @@ export function serialize(ctx: RequestLogView, info: LogInfo, redact: ReadonlySe
   const proxy = upstream ? Math.round(info.upstreamLatencyMs) : -1;
   const kong = upstream ? Math.round(ctx.proxyLatency ?? 0) : total;
   const service = ctx.service;
-  const svcRt = ctx.rt?.service ?? null;
   const entry: LogEntry = {
     request: {
       id: ctx.requestId,
@@ -122,10 +121,7 @@ export function serialize(ctx: RequestLogView, info: LogInfo, redact: ReadonlySe
     upstream_uri: upstreamUri(ctx),
     upstream_status: upstream ? info.status : undefined,
     response: { status: info.status, size: info.bytesSent, headers: responseHeaders(ctx, info, RESPONSE_REDACT) },
-    tries:
-      ctx.dispatched === true && service !== null && svcRt !== null
-        ? triesOf(ctx.attempts ?? 1, svcRt.upstream === null ? service.host : svcRt.upstream.name, service.port)
-        : [],
+    tries: triesOf(ctx),
     latencies: { request: total, kong, proxy, receive: upstream ? Math.max(0, total - kong - proxy) : 0 },
     authenticated_entity: ctx.credentialId !== null ? { id: ctx.credentialId } : undefined,
     route: routeEntity(ctx.route),
@@ -139,8 +135,13 @@ export function serialize(ctx: RequestLogView, info: LogInfo, redact: ReadonlySe
   return entry;
 }
 
-function triesOf(attempts: number, host: string, port: number): Array<Record<string, unknown>> {
+/** Kong's `tries`: one `{ip, port}` per upstream attempt, the peer actually tried (oldest first). */
+function triesOf(ctx: RequestLogView): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
-  for (let i = 0; i < attempts; i++) out.push({ ip: host, port });
+  const last = ctx.target;
+  if (last == null) return out;
+  const earlier = ctx.earlierTargets;
+  if (earlier != null) for (const p of earlier) out.push({ ip: p.host, port: p.port });
+  out.push({ ip: last.host, port: last.port });
   return out;
 }

@@ -18,6 +18,9 @@ export interface RequestLogView extends PluginContext {
   responseHeaders?: string[] | null;
   removedResponseHeaders?: Set<string> | null;
   attempts?: number;
+  /** The peer of the last upstream attempt, and those of the earlier attempts (oldest first). */
+  target?: TriedPeer | null;
+  earlierTargets?: readonly TriedPeer[] | null;
   proxyLatency?: number;
   dispatched?: boolean;
   match?: { upstreamPath: string } | null;
@@ -26,6 +29,12 @@ export interface RequestLogView extends PluginContext {
   bodyStream?: { received: number } | null;
   state?: { tls: boolean; port: number };
   rt?: { service: { service: Service; upstream: { name: string } | null } | null } | null;
+}
+
+/** What a log entry says of an upstream attempt's peer. */
+export interface TriedPeer {
+  readonly host: string;
+  readonly port: number;
 }
 
 const ORIGIN = performance.timeOrigin;

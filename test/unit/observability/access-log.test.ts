@@ -29,19 +29,21 @@ function viaPino(r: AccessSource, total: number, http: HttpAccess | null): Recor
     status: r.status,
     latency_ms: Math.round(total * 100) / 100,
     upstream_latency_ms: r.upstreamLatency < 0 ? null : Math.round(r.upstreamLatency * 100) / 100,
+    upstream_addr: r.upstreamAddr,
   };
-  if (http === null) return { ...base, client_ip: r.clientIp, error: r.errorMessage ?? undefined };
-  return { ...base, proxy_latency_ms: Math.round(http.proxyLatency * 100) / 100, bytes: http.bytesSent, client_ip: r.clientIp, tls: http.tls || undefined, error: r.errorMessage ?? undefined };
+  const who = { client_ip: r.clientIp, host: r.hasHost ? r.host : null, user_agent: r.userAgent };
+  if (http === null) return { ...base, ...who, error: r.errorMessage ?? undefined };
+  return { ...base, proxy_latency_ms: Math.round(http.proxyLatency * 100) / 100, bytes: http.bytesSent, ...who, tls: http.tls || undefined, error: r.errorMessage ?? undefined };
 }
 
 const rt = { label: 'orders "v2"', service: { service: { name: 'svc\\1', id: 'id-1' } } } as unknown as RouteRuntime;
 const consumer = { id: 'c-1', username: null, custom_id: 'käse\n' } as unknown as Consumer;
 
 const cases: Array<[string, AccessSource, number, HttpAccess | null]> = [
-  ['plain 200', { requestId: 'ab01', method: 'GET', url: '/x', rt, consumer: null, status: 200, upstreamLatency: 1.234, clientIp: '127.0.0.1', errorMessage: null }, 2.5678, { proxyLatency: 0.004, bytesSent: 49, tls: false }],
-  ['no route, error, quotes and control characters', { requestId: 'ab02', method: 'GET', url: '/a"b\\c\u0001\u2028', rt: null, consumer: null, status: 404, upstreamLatency: -1, clientIp: '::1', errorMessage: 'plugin error: "x"\n' }, 0.3, { proxyLatency: 0, bytesSent: 0, tls: true }],
-  ['consumer by custom_id, tls', { requestId: 'ab03', method: 'POST', url: '/p', rt, consumer, status: 201, upstreamLatency: 10, clientIp: '10.0.0.1', errorMessage: null }, 12, { proxyLatency: 1.005, bytesSent: 1_000_000, tls: true }],
-  ['websocket handshake', { requestId: 'ab04', method: 'GET', url: '/ws', rt, consumer, status: 101, upstreamLatency: 3.3333, clientIp: '127.0.0.1', errorMessage: null }, 4.44444, null],
+  ['plain 200', { requestId: 'ab01', method: 'GET', url: '/x', rt, consumer: null, status: 200, upstreamLatency: 1.234, clientIp: '127.0.0.1', errorMessage: null, host: 'api.test', hasHost: true, userAgent: 'curl/8.5.0', upstreamAddr: '127.0.0.1:8080' }, 2.5678, { proxyLatency: 0.004, bytesSent: 49, tls: false }],
+  ['no route, error, quotes and control characters', { requestId: 'ab02', method: 'GET', url: '/a"b\\c\u0001\u2028', rt: null, consumer: null, status: 404, upstreamLatency: -1, clientIp: '::1', errorMessage: 'plugin error: "x"\n', host: '', hasHost: false, userAgent: null, upstreamAddr: null }, 0.3, { proxyLatency: 0, bytesSent: 0, tls: true }],
+  ['consumer by custom_id, tls', { requestId: 'ab03', method: 'POST', url: '/p', rt, consumer, status: 201, upstreamLatency: 10, clientIp: '10.0.0.1', errorMessage: null, host: 'h\u00e9"\\x', hasHost: true, userAgent: 'a "quoted" \\ agent \u00ff\u007f\u2028 \ud83d\ude00', upstreamAddr: '[::1]:9000' }, 12, { proxyLatency: 1.005, bytesSent: 1_000_000, tls: true }],
+  ['websocket handshake', { requestId: 'ab04', method: 'GET', url: '/ws', rt, consumer, status: 101, upstreamLatency: 3.3333, clientIp: '127.0.0.1', errorMessage: null, host: 'ws.test:8000', hasHost: true, userAgent: 'ws', upstreamAddr: '10.0.0.7:80' }, 4.44444, null],
 ];
 
 describe('AccessLog', () => {
