@@ -85,6 +85,10 @@ export interface HarnessResult {
   credentialId: string | null;
   /** Whether the consumer is the `anonymous` fallback. */
   anonymous: boolean;
+  /** The cap a plugin put on a streamed request body (`limitRequestBody`; the proxy enforces it), or null. */
+  requestBodyLimit: number | null;
+  /** Whether a plugin kept X-Consumer-Groups from the upstream (acl's hide_groups_header). */
+  hideConsumerGroups: boolean;
 }
 
 /** A Kong-format module (kong-js-pdk) as a plugin definition, named `name`. */
@@ -181,7 +185,10 @@ class FakeContext implements PluginContext {
   setResponseStatus(status: number): void {
     this.status = status;
   }
-  limitRequestBody(): void {}
+  bodyLimit: number | null = null;
+  limitRequestBody(maxBytes: number): void {
+    this.bodyLimit = maxBytes;
+  }
 }
 
 function entities(e: HarnessEntities): Config {
@@ -290,5 +297,7 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
     consumer: c.consumer,
     credentialId: c.credentialId,
     anonymous: c.anonymous,
+    requestBodyLimit: c.bodyLimit,
+    hideConsumerGroups: c.hideConsumerGroups,
   };
 }

@@ -58,6 +58,11 @@ describe('acl (harness)', () => {
     expect((await runPlugin(acl, { allow: ['admins'], always_use_authenticated_groups: true }, req)).response.status).toBe(403);
   });
 
+  it('hide_groups_header keeps X-Consumer-Groups from the upstream', async () => {
+    expect((await runPlugin(acl, { allow: ['users'] }, as('user'))).hideConsumerGroups).toBe(false);
+    expect((await runPlugin(acl, { allow: ['users'], hide_groups_header: true }, as('user'))).hideConsumerGroups).toBe(true);
+  });
+
   it('requires exactly one of allow and deny', async () => {
     await expect(runPlugin(acl, {})).rejects.toThrow(/invalid config for acl: +must set either allow or deny/);
     await expect(runPlugin(acl, { allow: ['a'], deny: ['b'] })).rejects.toThrow(/invalid config for acl: deny cannot be set together with allow/);
