@@ -191,6 +191,9 @@ class FakeContext implements PluginContext {
   }
 }
 
+/** The node-wide shared memory a plugin gets (ctx.shared): the gateway's size. */
+const SHARED_BYTES = 32 * 1024 * 1024;
+
 function entities(e: HarnessEntities): Config {
   const pos = { file: '<harness>', line: 1, column: 1 };
   const loose = <T>(list: Array<Loose<T>> | undefined): T[] => (list ?? []).map((x) => ({ tags: [], pos, ...x }) as unknown as T);
@@ -237,6 +240,7 @@ export function createPluginRunner(def: PluginDefinition, config: Record<string,
   config0.plugins.push(instance);
   const consumers = consumerIndex(config0);
   const state = new Map<string, unknown>();
+  let shared: SharedArrayBuffer | null = null;
   const ctx: PluginCreateContext = {
     config: config0,
     consumers,
@@ -244,7 +248,11 @@ export function createPluginRunner(def: PluginDefinition, config: Record<string,
       if (!state.has(key)) state.set(key, init());
       return state.get(key) as T;
     },
-    shared: new SharedArrayBuffer(1 << 16),
+    // As large as the gateway's (SHARED_MEMORY_BYTES in src/snapshot/compile.ts), so every named
+    // region of src/plugins/shared-memory.ts fits; made only for plugins that use it.
+    get shared(): SharedArrayBuffer {
+      return (shared ??= new SharedArrayBuffer(SHARED_BYTES));
+    },
   };
   const h = def.create(instance, ctx);
   let n = 0;
