@@ -21,6 +21,11 @@
  * instance for several requests: `createPluginRunner(definition, config, { consumers, credentials })`
  * creates the plugin once and returns `run(request, upstream)`, each call one request against the
  * same instance, its `ctx.state` and its shared memory.
+ *
+ * The log phase sees what the logging plugins' serializer reads of a finished request (the
+ * upstream's response headers, the upstream path, whether it was proxied), so file-log, http-log
+ * and the others write the entry they would write in the gateway. Their sinks still run: point
+ * them at a temporary file or a receiver on 127.0.0.1.
  */
 import type { AclEntry, BasicAuthCredential, Config, Consumer, ConsumerGroup, HmacAuthCredential, JwtSecret, KeyAuthCredential, PluginInstance, Route, Service } from '../config/types.js';
 import { compileSchema } from '../config/validators.js';
@@ -116,7 +121,16 @@ class FakeContext implements PluginContext {
   anonymous = false;
   authenticatedGroups: readonly string[] | null;
   requestBody: Buffer | null;
-  upstreamHeaders: Record<string, string>;
+  /** Request headers as they would go upstream. */
+  sentHeaders: Record<string, string>;
+  // What the log plugins' serializer reads of a finished request (src/plugins/log-common/log-view.ts
+  // RequestLogView), filled in before the log phase as the proxy's request object has them.
+  start = performance.now();
+  dispatched = false;
+  match: { upstreamPath: string } | null = null;
+  upstreamHeaders: Buffer[] | null = null;
+  responseHeaders: string[] | null = null;
+  removedResponseHeaders: Set<string> | null = null;
   upstreamMethod: string;
   upstreamPath: string;
   upstreamQuery: string;
@@ -136,7 +150,7 @@ class FakeContext implements PluginContext {
     this.authenticatedGroups = req.authenticatedGroups ?? null;
     this.headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
     this.requestBody = req.body === undefined ? null : Buffer.from(req.body);
-    this.upstreamHeaders = { ...this.headers };
+    this.sentHeaders = { ...this.headers };
     this.upstreamMethod = this.method;
     this.upstreamPath = this.path;
     this.upstreamQuery = this.query;
@@ -151,8 +165,8 @@ class FakeContext implements PluginContext {
     this.anonymous = anonymous;
   }
   setUpstreamHeader(name: string, value: string | null): void {
-    if (value === null) delete this.upstreamHeaders[name.toLowerCase()];
-    else this.upstreamHeaders[name.toLowerCase()] = value;
+    if (value === null) delete this.sentHeaders[name.toLowerCase()];
+    else this.sentHeaders[name.toLowerCase()] = value;
   }
   setUpstreamQuery(query: string): void {
     this.upstreamQuery = query;
@@ -293,14 +307,21 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
     status = c.status;
   }
   h.header?.(c, status);
-  const info: LogInfo = { status, latencyMs: 0, upstreamLatencyMs: 0, bytesSent: body.length };
+  if (answered === null) {
+    c.dispatched = true;
+    c.match = { upstreamPath: c.upstreamPath };
+    c.upstreamHeaders = Object.entries(upstream.headers ?? {}).flatMap(([k, v]) => [Buffer.from(k, 'latin1'), Buffer.from(v, 'latin1')]);
+  }
+  c.responseHeaders = c.added.flat();
+  c.removedResponseHeaders = c.removed;
+  const info: LogInfo = { status, latencyMs: 0, upstreamLatencyMs: answered === null ? 0 : -1, bytesSent: body.length };
   h.log?.(c, info);
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(c.originHeaders)) if (!c.removed.has(k)) headers[k] = v;
   for (const [k, v] of c.added) headers[k.toLowerCase()] = v;
   return {
     answered,
-    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.upstreamHeaders, body: c.requestBody },
+    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.sentHeaders, body: c.requestBody },
     response: { status, headers, body },
     consumer: c.consumer,
     credentialId: c.credentialId,
