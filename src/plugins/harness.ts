@@ -107,6 +107,11 @@ const route: Route = {
   response_buffering: true, tags: [], order: 0, pos: { line: 1, column: 1 },
 } as unknown as Route;
 
+const service: Service = {
+  id: 'service-1', name: 'test-service', protocol: 'http', host: 'upstream.test', port: 80, path: null, retries: 5,
+  connect_timeout: 60000, read_timeout: 60000, write_timeout: 60000, enabled: true, tags: [],
+} as unknown as Service;
+
 class FakeContext implements PluginContext {
   method: string;
   path: string;
@@ -114,7 +119,7 @@ class FakeContext implements PluginContext {
   clientIp: string;
   requestId = 'harness-request';
   route = route;
-  service: Service | null = { id: 'service-1', name: 'test-service' } as unknown as Service;
+  service: Service | null = service;
   params: Readonly<Record<string, string>> | null;
   consumer: Consumer | null = null;
   credentialId: string | null = null;
