@@ -94,6 +94,8 @@ export interface HarnessResult {
   requestBodyLimit: number | null;
   /** Whether a plugin kept X-Consumer-Groups from the upstream (acl's hide_groups_header). */
   hideConsumerGroups: boolean;
+  /** Kong's authenticated groups after the plugin ran (openid-connect's authenticated_groups_claim), or null. */
+  authenticatedGroups: readonly string[] | null;
 }
 
 /** A Kong-format module (kong-js-pdk) as a plugin definition, named `name`. */
@@ -333,5 +335,6 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
     anonymous: c.anonymous,
     requestBodyLimit: c.bodyLimit,
     hideConsumerGroups: c.hideConsumerGroups,
+    authenticatedGroups: c.authenticatedGroups,
   };
 }
