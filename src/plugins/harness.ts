@@ -26,6 +26,10 @@
  * upstream's response headers, the upstream path, whether it was proxied), so file-log, http-log
  * and the others write the entry they would write in the gateway. Their sinks still run: point
  * them at a temporary file or a receiver on 127.0.0.1.
+ *
+ * Every request matches the same route (id `route-1`, name `test-route`) of the same service
+ * (id `service-1`, name `test-service`, http://upstream.test:80). A plugin that buffers request
+ * bodies (`bufferRequestBody`) sees `body`, or an empty body when none is given.
  */
 import type { AclEntry, BasicAuthCredential, Config, Consumer, ConsumerGroup, HmacAuthCredential, JwtSecret, KeyAuthCredential, PluginInstance, Route, Service } from '../config/types.js';
 import { compileSchema } from '../config/validators.js';
