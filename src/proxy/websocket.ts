@@ -2,13 +2,14 @@
  * WebSocket passthrough (SPEC.md §4): uWS accepts the client's upgrade request, the route is
  * matched and its plugin chain's access phase runs (plugin-phases.ts, the same runner as HTTP; a
  * rejection is an HTTP answer and no upstream is contacted), then a `ws` client performs the
- * handshake with the service's peer, carrying the plugins' upstream headers, query and X-Consumer-*; only when the upstream accepts is the client upgraded, with the subprotocol the
+ * handshake with the service's peer, carrying the plugins' upstream headers, query and
+ * X-Consumer-*; only when the upstream accepts is the client upgraded, with the subprotocol the
  * upstream chose. From then on messages, pings and close codes pass through both ways with
  * backpressure. A connection keeps the snapshot (route, service, peer) it started with, so a
  * reload never touches it. The header phase runs on the 101 (or the rejection); the log phase
  * when the WebSocket closes (status 101), or when the upgrade got an HTTP answer instead.
  *
- * Limits (per connection, documented in the README):
+ * Limits (per connection, documented in the README; the values are in websocket/limits.ts):
  * - max message size: `wsRouteOptions(rt).maxPayload` (16 MiB by default), both directions, close
  *   1009. uWS's own limit is set to `UWS_MAX_PAYLOAD` (twice the largest route limit) because uWS
  *   closes with 1006 and no frame on its own limit; a client message over that is cut with 1006.
@@ -28,8 +29,6 @@ import type { ProxyState } from './state.js';
 import { IDLE_TIMEOUT_S, UWS_MAX_BACKPRESSURE, UWS_MAX_PAYLOAD } from './websocket/limits.js';
 import type { WsRelay, WsUserData } from './websocket/relay.js';
 import { WsUpgrade } from './websocket/upgrade.js';
-
-export { CLIENT_HIGH_WATER, CLIENT_LOW_WATER, DEFAULT_MAX_PAYLOAD, IDLE_TIMEOUT_S, UWS_MAX_PAYLOAD, wsRouteOptions, type WsRouteOptions } from './websocket/limits.js';
 
 /**
  * One per worker: the uWS `ws` behaviour, the open connections, shutdown. Each upgrade request is
