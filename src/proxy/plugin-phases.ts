@@ -1,6 +1,6 @@
 /**
  * Running a route's plugin chain against a request: the one implementation shared by the HTTP
- * proxy (http.ts, ProxyRequest) and the WebSocket proxy (websocket.ts, WsConnection, for the
+ * proxy (http.ts, ProxyRequest) and the WebSocket proxy (websocket/upgrade.ts, WsUpgrade, for the
  * upgrade request). Module functions taking the request as an argument: nothing is allocated per
  * request except what an async access handler needs to resume the chain.
  */

@@ -5,8 +5,12 @@
  * reached) when the message is complete (`state === DONE`), when the sink asked to pause
  * (`paused`), or on a malformed response (`error` is set). Header names and values handed to
  * the sink are subarrays of the input: the caller must pass Buffers it owns.
+ *
+ * This file finds where the head ends and frames the body (Content-Length, chunked with its
+ * trailers, or until close); the head's own fields are read by head.ts.
  */
 import { parseError, type H1Error } from './errors.js';
+import { ResponseHead, TCHAR, parseHead } from './head.js';
 
 export interface ParserSink {
   /** Final (non-1xx) response head; false pauses the parser before the body. */
@@ -36,25 +40,11 @@ const LFLF = Buffer.from('\n\n', 'latin1');
 const MAX_LINE = 16 * 1024;
 const EMPTY: Buffer[] = [];
 
-/** RFC 9110 tchar. */
-const TCHAR = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TCHAR[c.charCodeAt(0)] = 1;
-for (let c = 48; c <= 57; c++) TCHAR[c] = 1;
-for (let c = 65; c <= 90; c++) TCHAR[c] = 1;
-for (let c = 97; c <= 122; c++) TCHAR[c] = 1;
-
 const HEX = new Int8Array(256).fill(-1);
 for (let c = 0; c < 10; c++) HEX[48 + c] = c;
 for (let c = 0; c < 6; c++) {
   HEX[65 + c] = 10 + c;
   HEX[97 + c] = 10 + c;
-}
-
-/** data[s..e) equals `lower` ignoring ASCII case (`lower` is lower-case letters and '-'). */
-function eqLower(data: Buffer, s: number, e: number, lower: string): boolean {
-  if (e - s !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) if ((data[s + i]! | 0x20) !== lower.charCodeAt(i)) return false;
-  return true;
 }
 
 export class ResponseParser {
@@ -73,6 +63,7 @@ export class ResponseParser {
   private partial: Buffer | null = null;
   private trailers: Buffer[] | null = null;
   private trailerBytes = 0;
+  private readonly head = new ResponseHead();
 
   constructor(
     private readonly sink: ParserSink,
@@ -308,92 +299,13 @@ export class ResponseParser {
     return next;
   }
 
-  /** Status line and headers in buf[s..end) (end: index of the final CRLFCRLF). */
+  /** Status line and headers in buf[s..end) (head.ts), then the body's framing. */
   private parseHeadBlock(buf: Buffer, s: number, end: number): number {
-    // "HTTP/1.x SSS[ reason]"
-    if (
-      end - s < 12 ||
-      buf[s] !== 72 ||
-      buf[s + 1] !== 84 ||
-      buf[s + 2] !== 84 ||
-      buf[s + 3] !== 80 ||
-      buf[s + 4] !== 47 ||
-      buf[s + 5] !== 49 ||
-      buf[s + 6] !== 46 ||
-      (buf[s + 7] !== 49 && buf[s + 7] !== 48) ||
-      buf[s + 8] !== 32
-    ) {
-      return this.fail('invalid status line', 'HPE_INVALID_CONSTANT');
-    }
-    const http10 = buf[s + 7] === 48;
-    const d0 = buf[s + 9]! - 48;
-    const d1 = buf[s + 10]! - 48;
-    const d2 = buf[s + 11]! - 48;
-    if (d0 < 1 || d0 > 9 || d1 < 0 || d1 > 9 || d2 < 0 || d2 > 9) return this.fail('invalid status code', 'HPE_INVALID_STATUS');
-    const status = d0 * 100 + d1 * 10 + d2;
-    // Byte loops rather than indexOf: lines are short and a native call costs more than the scan.
-    // The head ends with CRLFCRLF at `end`, so every scan for CR stops inside it.
-    let k = s + 12;
-    while (buf[k] !== CR) {
-      if (buf[k] === LF || buf[k] === 0) return this.fail('invalid status line', 'HPE_INVALID_STATUS');
-      k++;
-    }
-    if (buf[k + 1] !== LF) return this.fail('bare CR', 'HPE_STRICT');
-    let statusText = '';
-    if (k > s + 12) {
-      if (buf[s + 12] !== 32) return this.fail('invalid status line', 'HPE_INVALID_STATUS');
-      statusText = k - (s + 13) === 2 && buf[s + 13] === 79 && buf[s + 14] === 75 ? 'OK' : buf.toString('latin1', s + 13, k);
-    }
-
-    const headers: Buffer[] = [];
-    const ab = buf.buffer;
-    const off = buf.byteOffset;
-    let contentLength = -1;
-    let chunked = false;
-    let te = false;
-    let connClose = false;
-    let connKeepAlive = false;
-    let p = k + 2;
-    const stop = end + 2; // after the last header line's CRLF
-    while (p < stop) {
-      // name
-      let c = p;
-      while (TCHAR[buf[c]!] === 1) c++;
-      if (c === p || buf[c] !== 58 /* : */) return this.fail('invalid header', 'HPE_INVALID_HEADER_TOKEN');
-      let vs = c + 1;
-      while (buf[vs] === 32 || buf[vs] === 9) vs++;
-      let e = vs;
-      let b: number;
-      while ((b = buf[e]!) !== CR) {
-        if (b === LF || b === 0) return this.fail('invalid character in header value', 'HPE_INVALID_HEADER_TOKEN');
-        e++;
-      }
-      if (buf[e + 1] !== LF) return this.fail('bare CR in header value', 'HPE_STRICT');
-      let ve = e;
-      while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
-      const nlen = c - p;
-      if (nlen === 14 && eqLower(buf, p, c, 'content-length')) {
-        const n = parseLengthList(buf, vs, ve);
-        if (n < 0) return this.fail('invalid content-length', 'HPE_INVALID_CONTENT_LENGTH');
-        if (contentLength !== -1 && contentLength !== n) return this.fail('conflicting content-length', 'HPE_UNEXPECTED_CONTENT_LENGTH');
-        contentLength = n;
-      } else if (nlen === 17 && eqLower(buf, p, c, 'transfer-encoding')) {
-        te = true;
-        // The final coding decides: chunked, or the body runs until close (RFC 9112 §6.3).
-        const v = buf.toString('latin1', vs, ve).toLowerCase();
-        const comma = v.lastIndexOf(',');
-        chunked = (comma === -1 ? v : v.slice(comma + 1)).trim() === 'chunked';
-      } else if (nlen === 10 && eqLower(buf, p, c, 'connection')) {
-        if (containsLower(buf, vs, ve, 'close')) connClose = true;
-        if (containsLower(buf, vs, ve, 'keep-alive')) connKeepAlive = true;
-      } else if (nlen === 10 && eqLower(buf, p, c, 'keep-alive')) {
-        const t = keepAliveTimeout(buf, vs, ve);
-        if (t >= 0) this.keepAliveHint = t * 1000;
-      }
-      headers.push(Buffer.from(ab, off + p, nlen), Buffer.from(ab, off + vs, ve - vs));
-      p = e + 2;
-    }
-
+    const h = this.head;
+    const bad = parseHead(buf, s, end, h);
+    if (bad !== null) return this.fail(bad.message, bad.code);
+    const status = h.status;
+    const contentLength = h.contentLength;
     if (status < 200) {
       if (status === 101) return this.fail('unexpected protocol switch', 'HPE_UPGRADE');
       // 1xx informational: skipped; the final response follows.
@@ -401,12 +313,13 @@ export class ResponseParser {
       return 0;
     }
     this.status = status;
-    this.keepAlive = !connClose && (!http10 || connKeepAlive);
+    this.keepAliveHint = h.keepAliveHint;
+    this.keepAlive = !h.connClose && (!h.http10 || h.connKeepAlive);
     if (this.isHead || status === 204 || status === 304) {
       this.remaining = 0;
       this.state = PState.BODY_LENGTH;
-    } else if (te) {
-      if (chunked) this.state = PState.CHUNK_SIZE;
+    } else if (h.te) {
+      if (h.chunked) this.state = PState.CHUNK_SIZE;
       else {
         this.state = PState.BODY_CLOSE;
         this.keepAlive = false;
@@ -420,66 +333,9 @@ export class ResponseParser {
       this.state = PState.BODY_CLOSE;
       this.keepAlive = false;
     }
-    if (!this.sink.onParserHead(status, statusText, headers)) this.paused = true;
+    const headers = h.headers;
+    h.headers = EMPTY;
+    if (!this.sink.onParserHead(status, h.statusText, headers)) this.paused = true;
     return 0;
   }
-}
-
-/** data[s..e) contains `lower` ignoring ASCII case. */
-function containsLower(buf: Buffer, s: number, e: number, lower: string): boolean {
-  const n = lower.length;
-  const c0 = lower.charCodeAt(0);
-  for (let i = s; i + n <= e; i++) {
-    if ((buf[i]! | 0x20) !== c0) continue;
-    let j = 1;
-    while (j < n && (buf[i + j]! | 0x20) === lower.charCodeAt(j)) j++;
-    if (j === n) return true;
-  }
-  return false;
-}
-
-/** The N of `timeout=N` in a Keep-Alive value, or -1. */
-function keepAliveTimeout(buf: Buffer, s: number, e: number): number {
-  for (let i = s; i + 7 < e; i++) {
-    if (!eqLower(buf, i, i + 7, 'timeout')) continue;
-    let k = i + 7;
-    while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
-    if (buf[k] !== 61 /* = */) continue;
-    k++;
-    while (k < e && (buf[k] === 32 || buf[k] === 9)) k++;
-    let n = 0;
-    let digits = 0;
-    while (k < e && buf[k]! >= 48 && buf[k]! <= 57 && digits < 9) {
-      n = n * 10 + buf[k]! - 48;
-      k++;
-      digits++;
-    }
-    return digits === 0 ? -1 : n;
-  }
-  return -1;
-}
-
-/** "123" or "123, 123" (identical duplicates folded by an intermediary); -1 when invalid. */
-function parseLengthList(buf: Buffer, s: number, e: number): number {
-  let value = -1;
-  let n = 0;
-  let digits = 0;
-  for (let i = s; i <= e; i++) {
-    const c = i === e ? 44 : buf[i]!;
-    if (c >= 48 && c <= 57) {
-      if (++digits > 15) return -1;
-      n = n * 10 + (c - 48);
-    } else if (c === 44) {
-      if (digits === 0) return -1;
-      if (value !== -1 && value !== n) return -1;
-      value = n;
-      n = 0;
-      digits = 0;
-      while (i + 1 < e && (buf[i + 1] === 32 || buf[i + 1] === 9)) i++;
-    } else if (c === 32 || c === 9) {
-      while (i + 1 < e && (buf[i + 1] === 32 || buf[i + 1] === 9)) i++;
-      if (i + 1 < e && buf[i + 1] !== 44) return -1;
-    } else return -1;
-  }
-  return value;
 }

@@ -1,7 +1,7 @@
 /**
  * The shared plugin-chain runner (src/proxy/plugin-phases.ts) and when the WebSocket proxy runs
  * each phase: header phase on the 101 or on the refusal, log phase once — at close with status
- * 101, or with the refusal. WsConnection is driven with a stand-in for uWS's response object (the
+ * 101, or with the refusal. WsUpgrade is driven with a stand-in for uWS's response object (the
  * e2e suite covers the real thing) and a real `ws` upstream.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,9 @@ import type { Consumer } from '../../../src/config/types.js';
 import type { Chain } from '../../../src/plugins/chain.js';
 import type { AccessResult, ConsumerIndex, LogInfo, PluginContext, PluginResponse } from '../../../src/plugins/types.js';
 import { pushConsumerHeaders, runAccess, type PhaseHost } from '../../../src/proxy/plugin-phases.js';
-import { WebSocketProxy, WsConnection } from '../../../src/proxy/websocket.js';
+import { WebSocketProxy } from '../../../src/proxy/websocket.js';
+import { WsUpgrade } from '../../../src/proxy/websocket/upgrade.js';
+import type { WsUserData } from '../../../src/proxy/websocket/relay.js';
 import type { ProxyState } from '../../../src/proxy/http.js';
 import { compile } from '../../../src/snapshot/compile.js';
 import { PoolRegistry } from '../../../src/upstream/pool.js';
@@ -130,7 +132,7 @@ describe('pushConsumerHeaders', () => {
   });
 });
 
-// ---- WsConnection phases --------------------------------------------------------------------
+// ---- WsUpgrade phases --------------------------------------------------------------------
 
 let wss: WebSocketServer;
 let upstreamPort = 0;
@@ -154,7 +156,6 @@ class FakeResponse {
   headers: Array<[string, string]> = [];
   body: string | null = null;
   upgraded = false;
-  conn: WsConnection | null = null;
   getRemoteAddress(): ArrayBuffer {
     return new Uint8Array([127, 0, 0, 1]).buffer;
   }
@@ -180,10 +181,10 @@ class FakeResponse {
   end(body: string | Buffer): void {
     this.body = body.toString();
   }
-  upgrade(): void {
+  upgrade(data: WsUserData): void {
     this.upgraded = true;
     const client = { cork: (f: () => void) => f(), end: () => {}, close: () => {}, send: () => 1, ping: () => {}, getBufferedAmount: () => 0 };
-    this.conn!.onClientOpen(client as never);
+    data.relay.onClientOpen(client as never);
   }
   header(name: string): string | undefined {
     return this.headers.find(([k]) => k === name)?.[1];
@@ -213,10 +214,9 @@ function wsProxy(routeChain: Chain): WebSocketProxy {
   return new WebSocketProxy(state, { record: () => {} } as never, null, metrics as never);
 }
 
-function start(proxy: WebSocketProxy): { res: FakeResponse; conn: WsConnection } {
+function start(proxy: WebSocketProxy): { res: FakeResponse; conn: WsUpgrade } {
   const res = new FakeResponse();
-  const conn = new WsConnection(proxy, res as never);
-  res.conn = conn;
+  const conn = new WsUpgrade(proxy, res as never);
   const headers = { host: 'gw.test', upgrade: 'websocket', connection: 'Upgrade', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-version': '13' };
   conn.handle(fakeRequest('/r/x', headers) as never, {} as never);
   return { res, conn };
@@ -226,7 +226,7 @@ async function until(pred: () => boolean): Promise<void> {
   while (!pred()) await new Promise((r) => setTimeout(r, 5));
 }
 
-describe('WsConnection plugin phases', () => {
+describe('WsUpgrade plugin phases', () => {
   it('an accepted upgrade: header phase on the 101 (its headers written), log phase only at close, with 101', async () => {
     const logs: LogInfo[] = [];
     const headerStatuses: number[] = [];
@@ -249,7 +249,7 @@ describe('WsConnection plugin phases', () => {
     expect(headerStatuses).toEqual([101]);
     expect(seenInHeaderPhase).toBe('yes');
     expect(logs).toEqual([]);
-    conn.onClientClose(1000, new ArrayBuffer(0));
+    conn.relay!.onClientClose(1000, new ArrayBuffer(0));
     expect(logs).toHaveLength(1);
     expect(logs[0]!.status).toBe(101);
     expect(logs[0]!.upstreamLatencyMs).toBeGreaterThanOrEqual(0);
