@@ -35,6 +35,9 @@ services:
     routes:
       - name: api
         paths: [/api]
+      - name: purge
+        paths: [/purge]
+        methods: [PURGE]
 `);
 });
 
@@ -77,6 +80,29 @@ const BAD_METHOD = jsonError('400 Bad Request', 'Bad request: invalid method (me
 describe(`methods on uWS ${UWS}`, () => {
   it('runs on a known build', () => {
     expect(['20.30.0', '20.57.0']).toContain(UWS);
+  });
+
+  it(`start-up ${ANY_METHOD ? 'does not warn about' : 'warns, at FILE:LINE:COL, about'} a route's PURGE`, () => {
+    const warned = gw.logs().filter((l) => String(l.msg).includes('PURGE'));
+    if (ANY_METHOD) expect(warned).toEqual([]);
+    else {
+      expect(warned.map((l) => l.msg)).toEqual([
+        `${gw.configPath}:11:19 warning: services[s].routes[purge].methods[0] PURGE: uWebSockets.js ${UWS} (this build) closes the connection for this method before Sluice sees the request, so such requests get no answer; run Node 22/24 on glibc >= 2.38 (uWS 20.57) to serve it (README "Known limitations")`,
+      ]);
+      expect(warned[0]!.level).toBe('warn');
+    }
+  });
+
+  it(`a PURGE route: ${ANY_METHOD ? 'proxied' : 'uWS 20.30 closes the connection'}`, async () => {
+    const r = await exchange('PURGE /purge/x HTTP/1.1\r\nHost: a\r\n\r\n');
+    if (ANY_METHOD) {
+      expect(r.text).toMatch(PROXIED);
+      expect(r.upstream.map((u) => `${u.method} ${u.target.toString('latin1')}`)).toEqual(['PURGE /base/x']);
+    } else {
+      expect(r.data).toHaveLength(0);
+      expect(r.closed).toBe(true);
+      expect(r.upstream).toHaveLength(0);
+    }
   });
 
   for (const m of ['GET', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH']) {
