@@ -32,7 +32,7 @@ export type CliLoad =
  * Loads FILE as the gateway would. Diagnostics name the file as the user wrote it (not its
  * absolute path), so `FILE:LINE:COL` lines read like the command line that produced them.
  */
-export function loadForCli(file: string, opts: { offline?: boolean } = {}): CliLoad {
+export function loadForCli(file: string, opts: { offline?: boolean; uws?: string | null } = {}): CliLoad {
   const abs = resolve(file);
   const at = (message: string): Diagnostic => ({ file, line: 1, column: 1, message, severity: 'error' });
   try {
@@ -43,7 +43,7 @@ export function loadForCli(file: string, opts: { offline?: boolean } = {}): CliL
     return { ok: false, file, errors: [at(message)], warnings: [] };
   }
   const rename = (d: Diagnostic): Diagnostic => (d.file === abs ? { ...d, file } : d);
-  const r = loadConfigFile(file, { offline: opts.offline === true });
+  const r = loadConfigFile(file, { offline: opts.offline === true, uws: opts.uws });
   if (r.ok) return { ok: true, file, config: r.config, warnings: r.warnings.map(rename) };
   return { ok: false, file, errors: r.errors.map(rename), warnings: r.warnings.map(rename) };
 }

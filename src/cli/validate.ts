@@ -5,6 +5,7 @@ import { PoolRegistry } from '../upstream/pool.js';
 import { setActiveCatalogue } from '../plugins/catalogue.js';
 import { loadCatalogue, pluginsSpecFrom } from '../plugins/custom/load.js';
 import { shadowWarnings } from './shadow.js';
+import { runtimeInfo } from '../uws/load.js';
 import { configFileSetting, diagnosticJson, diagnosticLines, loadForCli, plural, usageHint, writeJson } from './output.js';
 
 export const HELP = `Usage: sluice validate [-c FILE]... [--json] [FILE...]
@@ -71,7 +72,8 @@ export async function loadCliPlugins(flagDirs: string[] | undefined): Promise<Di
 }
 
 async function check(file: string, offline: boolean): Promise<FileResult> {
-  const r = loadForCli(file, { offline });
+  // Route methods this machine's uWS build closes the connection for are warnings (uws-methods.ts).
+  const r = loadForCli(file, { offline, uws: runtimeInfo().uws });
   if (!r.ok) return { file, valid: false, errors: r.errors, warnings: r.warnings, counts: null };
   const warnings = [...r.warnings];
   const compileError = await compileCheck(r.config, file, warnings);

@@ -8,6 +8,7 @@ import { normalize } from './normalize.js';
 import { checkReferences, Lookup } from './references.js';
 import { checkRefusedFields } from './refused.js';
 import { checkServiceTls } from './service-tls.js';
+import { checkRouteMethods } from './uws-methods.js';
 import { resolveSecrets } from './secrets.js';
 import type { Config, Diagnostic, LoadResult } from './types.js';
 import { validateDocument, type PluginLookup } from './validate.js';
@@ -29,6 +30,12 @@ export interface LoadOptions {
    * about the value it stands for (its type or format is unknown without the secret).
    */
   offline?: boolean;
+  /**
+   * The uWebSockets.js build that will serve this configuration (its version, `20.30.0`; null
+   * when none loads here): route methods it closes the connection for are warned about
+   * (uws-methods.ts). Undefined: no build check. Config code never loads uWS itself.
+   */
+  uws?: string | null;
 }
 
 /** Reads and loads a configuration file (synchronously). */
@@ -135,6 +142,7 @@ function loadChecked(text: string, file: string, opts: LoadOptions): LoadResult 
   issues.push(...notUnder(root, issues, withEntityNames(root, () => checkReferences(ents, lookup))));
   issues.push(...notUnder(root, issues, checkServiceTls(root, ents)));
   issues.push(...notUnder(root, issues, checkRefusedFields(ents)));
+  issues.push(...notUnder(root, issues, withEntityNames(root, () => checkRouteMethods(ents.routes, opts.uws))));
 
   if (secrets.referencePaths.length > 0) {
     // Offline: a value behind a reference is unknown; drop what later stages said about it.

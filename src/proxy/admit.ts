@@ -3,6 +3,7 @@ import type { RouteRuntime, Snapshot } from '../snapshot/types.js';
 import { ERRORS, type GatewayError } from './errors.js';
 import { stripPort } from './forwarded.js';
 import { requestFraming } from './framing.js';
+import { methodError } from './method.js';
 import { normalizePath } from '../router/normalize.js';
 import type { PluginRequest } from './plugin-request.js';
 import type { ProxyState } from './state.js';
@@ -19,11 +20,17 @@ import type { ProxyState } from './state.js';
 export type Admittable = PluginRequest & MatchInput & { snapshot: Snapshot; closeAfter: boolean };
 
 /**
- * Header limits, framing (HTTP only: an upgrade carries no body) and bytes. A framing error sets
- * `closeAfter`: the answer must close the connection (RFC 9112 §6.3).
+ * Header limits, the method (method.ts), framing (HTTP only: an upgrade carries no body) and
+ * bytes. A framing error or a method that is no method sets `closeAfter`: the answer must close
+ * the connection (RFC 9112 §6.3; nginx closes after a bad request line too).
  */
 export function admitHead(r: Admittable, state: ProxyState, framing: boolean): GatewayError | null {
   if (r.headerBytes > state.maxHeaderBytes) return ERRORS.headersTooLarge;
+  const bad = methodError(r.method);
+  if (bad !== null) {
+    if (bad.close === true) r.closeAfter = true;
+    return bad;
+  }
   if (framing) {
     const err = requestFraming(r.hContentLength, r.hTransferEncoding, r.conflictingLength);
     if (err !== null) {

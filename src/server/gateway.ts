@@ -7,6 +7,7 @@ import { ConfigManager, withPluginsHash } from './reload.js';
 import type { Settings } from './settings.js';
 import { WorkerGroup } from './workers.js';
 import { assertNativeUws } from './uws.js';
+import { runtimeInfo } from '../uws/load.js';
 import { portProblem, type ListenerInfo } from './ports.js';
 import { setActiveCatalogue } from '../plugins/catalogue.js';
 import { loadCatalogue } from '../plugins/custom/load.js';
@@ -42,7 +43,8 @@ export async function startGateway(settings: Settings, logger: Logger = createLo
   }
   setActiveCatalogue(catalogue);
   if (catalogue.custom.size > 0) logger.info({ plugins: [...catalogue.custom].map(([name, o]) => ({ name, format: o.format, file: o.file })) }, 'custom plugins loaded');
-  const result = loadConfigFile(settings.config, { catalogue });
+  // Warnings name what this uWS build does with the routes' methods (config/uws-methods.ts).
+  const result = loadConfigFile(settings.config, { catalogue, uws: runtimeInfo().uws });
   if (!result.ok) {
     for (const e of result.errors) logger.error(formatDiagnostic(e));
     logger.fatal({ config: settings.config, errors: result.errors.length }, 'configuration is invalid; not starting');

@@ -5,6 +5,7 @@ import chokidar, { type FSWatcher } from 'chokidar';
 import type { Config, Diagnostic, LoadResult } from '../config/types.js';
 import { formatDiagnostic, loadConfigFile } from '../config/index.js';
 import type { Logger } from '../observability/logger.js';
+import { runtimeInfo } from '../uws/load.js';
 import { activeCatalogue, setActiveCatalogue, type Catalogue } from '../plugins/catalogue.js';
 import { loadCatalogue, NO_CUSTOM_PLUGINS, pluginFiles, pluginsVersion, type PluginsSpec } from '../plugins/custom/load.js';
 
@@ -97,7 +98,7 @@ export class ConfigManager {
     let result: LoadResult;
     try {
       catalogue = await this.loadPlugins();
-      result = loadConfigFile(this.source, { catalogue });
+      result = loadConfigFile(this.source, { catalogue, uws: runtimeInfo().uws });
     } catch (e) {
       catalogue = activeCatalogue();
       result = { ok: false, errors: [this.pluginDiagnostic(e as Error)], warnings: [] };
@@ -108,7 +109,7 @@ export class ConfigManager {
       raw = this.rawSignature();
       try {
         catalogue = await this.loadPlugins();
-        result = loadConfigFile(this.source, { catalogue });
+        result = loadConfigFile(this.source, { catalogue, uws: runtimeInfo().uws });
       } catch (e) {
         result = { ok: false, errors: [this.pluginDiagnostic(e as Error)], warnings: [] };
       }

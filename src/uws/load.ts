@@ -92,7 +92,21 @@ function applyEnvironment(): void {
 function dlopen(file: string): UwsModule {
   const m = { exports: {} as UwsModule };
   process.dlopen(m, file);
-  return m.exports;
+  return silence(m.exports);
+}
+
+/**
+ * uWS writes a `uWebSockets: 20` header into every response head (HttpResponse::writeMark)
+ * unless its event loop is silent (Loop::setSilent, which sets LoopData::noMark). Both builds
+ * reach that switch through the undocumented `_cfg('silent')`; it acts on the calling thread's
+ * loop, so every thread that loads uWS makes this call (loadUws runs once per thread). uWS's own
+ * error pages are fixed strings and keep their `uWebSockets/20 Server` line (README "Known
+ * limitations").
+ */
+function silence(m: UwsModule): UwsModule {
+  const cfg = (m as unknown as { _cfg?: unknown })._cfg;
+  if (typeof cfg === 'function') (cfg as (key: string) => void)('silent');
+  return m;
 }
 
 let loaded: { uws: UwsModule; build: UwsBuild } | undefined;

@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SLUICE, SLUICE_ARGS } from '../helpers/gateway.js';
+import { runtimeInfo } from '../../src/uws/load.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir: string;
@@ -120,6 +121,20 @@ describe('sluice validate', () => {
     expect(r.stdout).toContain('warn.yaml: valid (2 services, 4 routes, 1 consumer, 0 plugins), 1 warning\n');
     expect(r.stdout).toContain('missing.yaml:1:1 no such file\nmissing.yaml: invalid (1 error)\n');
     expect(r.stdout).toContain('bad.yaml: invalid (2 errors)\n');
+  });
+
+  it("warns about a route method this uWS build closes the connection for (issue 18), naming the build", () => {
+    file('purge.yaml', y('_format_version: "3.0"', 'services:', '  - name: s', '    url: http://127.0.0.1:9', '    routes:', '      - name: cache', '        paths: [/c]', '        methods: [GET, PURGE]'));
+    const r = sluice(['validate', 'purge.yaml']);
+    expect(r.code).toBe(0);
+    const uws = runtimeInfo().uws;
+    if (uws === '20.57.0') expect(r.stdout).toBe('purge.yaml: valid (1 service, 1 route, 0 consumers, 0 plugins)\n');
+    else {
+      expect(r.stdout).toBe(
+        `purge.yaml:8:24 warning: services[s].routes[cache].methods[1] PURGE: uWebSockets.js ${uws} (this build) closes the connection for this method before Sluice sees the request, so such requests get no answer; run Node 22/24 on glibc >= 2.38 (uWS 20.57) to serve it (README "Known limitations")\n` +
+          'purge.yaml: valid (1 service, 1 route, 0 consumers, 0 plugins), 1 warning\n',
+      );
+    }
   });
 
   it('a missing secret is an error naming its line', () => {

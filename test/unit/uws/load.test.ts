@@ -4,6 +4,7 @@
  * must pick the newest build that loads, never the `ws` fallback, and say why when none does.
  */
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -25,6 +26,29 @@ describe('uWS loader', () => {
     const abi = Number(process.versions.modules);
     if (glibcAtLeast(glibcVersion(), [2, 38]) && [115, 127, 137, 141].includes(abi)) expect(build.version).toBe('20.57.0');
     else expect(build.version).toBe('20.30.0');
+  });
+
+  it("silences uWS's own `uWebSockets: 20` response header (Date stays)", async () => {
+    const { uws } = loadUws();
+    const app = uws.App().any('/*', (res) => void res.end('x'));
+    let token: unknown = null;
+    const port = await new Promise<number>((resolve) => app.listen('127.0.0.1', 0, (t) => { token = t; resolve(uws.us_socket_local_port(t)); }));
+    try {
+      const head = await new Promise<string>((resolve, reject) => {
+        const s = net.connect(port, '127.0.0.1');
+        let got = '';
+        s.on('data', (d) => {
+          got += d.toString('latin1');
+          if (got.endsWith('\r\n\r\nx')) { s.destroy(); resolve(got); }
+        });
+        s.on('error', reject);
+        s.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      });
+      expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\nDate: [^\r]+\r\nContent-Length: 1\r\n\r\nx$/);
+      expect(head).not.toMatch(/uWebSockets/i);
+    } finally {
+      uws.us_listen_socket_close(token as Parameters<typeof uws.us_listen_socket_close>[0]);
+    }
   });
 
   it('reports {node, uws, glibc}', () => {
