@@ -85,7 +85,7 @@ export const KONG_INTEGRATION: Case[] = [
   { src: `${INTEGRATION}:326`, routes: uc, req: { method: 'DELETE', path: '/post', host: H }, want: null },
   { src: `${INTEGRATION}:339`, routes: uc, req: { path: '/get', host: H }, want: '1', upstream: '/get' },
   // HTTP/1.0 without a Host header
-  { src: `${INTEGRATION}:366`, routes: uc, req: { path: '/get', host: '' }, want: '1' },
+  { src: `${INTEGRATION}:365`, routes: uc, req: { path: '/get', host: '' }, want: '1' },
   { src: `${INTEGRATION}:407`, routes: uc, req: { path: '/mock_upstream/201', host: H }, want: '3', upstream: '/status/201' },
   { src: `${INTEGRATION}:422`, routes: uc, req: { path: '/private/passwd', host: H }, want: '4', upstream: '/basic-auth/private/passwd' },
   // Kong's 404 comes from the upstream: the GET-only route 1 takes it as it is
