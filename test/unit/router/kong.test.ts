@@ -15,6 +15,7 @@ import type { Service } from '../../../src/config/types.js';
 import type { MatchInput } from '../../../src/router/types.js';
 import { createRouter } from '../../../src/router/index.js';
 import { normalizePath } from '../../../src/router/normalize.js';
+import { checkRoutePath } from '../../../src/router/paths.js';
 import { escapePath } from '../../../src/router/upstream-path.js';
 import { KONG_PATH_HANDLING, KONG_PATH_HANDLING_FILE } from './kong-path-handling.data.js';
 import { INTEGRATION, route, service, UNIT, type Case, type Req } from './kong-cases.js';
@@ -49,15 +50,27 @@ const cases: Case[] = [...KONG_UNIT_SELECT, ...KONG_UNIT_EXEC, ...KONG_INTEGRATI
 const pathHandling = KONG_PATH_HANDLING.flatMap(([line, servicePath, routePath, strips, handlings, requestPath, expected]) =>
   strips.flatMap((strip) => handlings.map((handling) => ({ line, servicePath, routePath, strip, handling, requestPath, expected }))));
 
+/**
+ * Route paths Kong's tests only build a router with (08-router_spec.lua "raw string", "check regex
+ * with '\\'", and a route with several paths and no service): Sluice must accept and compile them.
+ */
+const accepted: Array<{ src: string; paths: string[] }> = [
+  { src: `${UNIT}:2303`, paths: ['~/\\"/*$'] },
+  { src: `${UNIT}:2311`, paths: ['~/\\"#/*$'] },
+  { src: `${UNIT}:2335`, paths: ['~/\\\\/*$'] },
+  { src: `${UNIT}:2343`, paths: ['~/\\d+'] },
+  { src: `${UNIT}:5065`, paths: ['/foo', '/foo/bar/baz'] },
+];
+
 const fileOf = (src: string): string => src.slice(0, src.indexOf(':'));
 
-const per = (file: string) => cases.filter((c) => fileOf(c.src) === file).length;
+const per = (file: string) => cases.filter((c) => fileOf(c.src) === file).length + accepted.filter((c) => fileOf(c.src) === file).length;
 const totals = { [UNIT]: per(UNIT), [INTEGRATION]: per(INTEGRATION), [KONG_PATH_HANDLING_FILE]: pathHandling.length };
 
 // the numbers the README's "Compatibility with Kong" quotes (test/e2e/kong-router.test.ts adds
 // the 02-router_spec.lua cases only a whole gateway shows)
 it(`counts: ${Object.entries(totals).map(([f, n]) => `${f} ${n}`).join(', ')}`, () => {
-  expect(totals).toEqual({ [UNIT]: 266, [INTEGRATION]: 56, [KONG_PATH_HANDLING_FILE]: 212 });
+  expect(totals).toEqual({ [UNIT]: 271, [INTEGRATION]: 56, [KONG_PATH_HANDLING_FILE]: 212 });
   expect(cases.filter((c) => c.differs !== undefined).map((c) => c.src)).toEqual([`${UNIT}:2742`]);
   expect(cases.filter((c) => c.raw === true).length).toBe(12);
 });
@@ -73,6 +86,18 @@ describe(`Kong router cases (${UNIT}, ${INTEGRATION})`, () => {
       // Kong's router gives the upstream path unescaped; its proxy escapes it on the way out, as
       // Sluice's upstreamPath already is
       if (c.upstream !== undefined) expect(m?.upstreamPath).toBe(escapePath(c.upstream));
+    });
+  }
+});
+
+describe(`Kong route paths the router accepts (${UNIT})`, () => {
+  for (const { src, paths } of accepted) {
+    it(`${src} ${paths.join(' ')}`, () => {
+      for (const p of paths) expect(checkRoutePath(p)).toBeNull();
+      const r = route('1', 0, { paths, service: null });
+      const router = createRouter([r], new Map());
+      expect(router.ordered()).toEqual([r]);
+      expect(router.match(input({ path: '/foo/bar/baz' })!)?.route.name ?? null).toBe(paths[0] === '/foo' ? '1' : null);
     });
   }
 });
