@@ -17,12 +17,18 @@
  *        among templates: more literal segments first, then `{x}` before a trailing `{x+}`,
  *        then more segments first;
  *      - prefix: longer prefix first (Kong `max_uri_length`);
- *   5. file order (`route.order`), then the position of the path in `route.paths`. (Kong breaks
+ *   5. a host written with its port (`example.*:8000`) before one without, when that is what
+ *      matched: a route with both kinds of hosts gives one entry for each kind. (Kong's
+ *      traditional router ranks the port-specific host higher; its traditional_compatible tests
+ *      expect the same answers. Without this, a port-specific route written after an any-port
+ *      one for the same name could never match.)
+ *   6. file order (`route.order`), then the position of the path in `route.paths`. (Kong breaks
  *      these ties by route id: a deliberate difference, file order is predictable.)
  */
 import type { Route, Service } from '../config/types.js';
 import { escapePath, isSafePath } from './upstream-path.js';
 import { CONSTRAINTS } from './constraints/index.js';
+import { hosts as hostsConstraint, splitHost } from './constraints/hosts.js';
 import { methods as methodsConstraint } from './constraints/methods.js';
 import { Entry, F_CHECKS, F_PATH, K_PREFIX, K_REGEX, K_TEMPLATE, M_OTHER, P_LIT, P_PARAM, P_REST, reserveTemplateParams } from './entry.js';
 import { compileRegexPath, parseTemplate, pathKind, regexLiteralPrefix } from './paths.js';
@@ -41,6 +47,7 @@ export function compareEntries(a: Entry, b: Entry): number {
         b.segments - a.segments
       : 0) ||
     b.prefixLen - a.prefixLen ||
+    b.portSpecific - a.portSpecific ||
     a.order - b.order ||
     a.pathIdx - b.pathIdx
   );
@@ -69,15 +76,39 @@ export class MethodBits {
   }
 }
 
-/** Compiles one (route, path) pair; null when the path is invalid (validation reports it). */
+/**
+ * A route's hosts as the entries compile them (priority rule 5): `null` = all of the route's
+ * hosts in one entry; otherwise the hosts written with a port, then those without.
+ */
+export interface HostGroup {
+  hosts: readonly string[] | null;
+  portSpecific: number;
+}
+
+const ALL_HOSTS: HostGroup[] = [{ hosts: null, portSpecific: 0 }];
+const ALL_HOSTS_PORT: HostGroup[] = [{ hosts: null, portSpecific: 1 }];
+
+export function hostGroups(hosts: readonly string[]): HostGroup[] {
+  const withPort = hosts.filter((h) => splitHost(h, 0).port !== 0);
+  if (withPort.length === 0) return ALL_HOSTS;
+  if (withPort.length === hosts.length) return ALL_HOSTS_PORT;
+  return [{ hosts: withPort, portSpecific: 1 }, { hosts: hosts.filter((h) => !withPort.includes(h)), portSpecific: 0 }];
+}
+
+/**
+ * Compiles one (route, path) pair, with the route's hosts or the `group` of them; null when the
+ * path is invalid (validation reports it).
+ */
 export function compileEntry(
   route: Route,
   path: string | null,
   pathIdx: number,
   services: ReadonlyMap<string, Service>,
   methodBits: MethodBits,
+  group: HostGroup = ALL_HOSTS[0]!,
 ): Entry | null {
   const e = new Entry(route);
+  e.portSpecific = group.portSpecific;
   e.path = path;
   e.pathIdx = pathIdx;
   e.order = route.order;
@@ -85,7 +116,7 @@ export function compileEntry(
   // constraints
   let weight = route.paths.length > 0 ? 1 : 0;
   for (const c of CONSTRAINTS) {
-    const state = c.compile(route);
+    const state = c.compile(c === hostsConstraint && group.hosts !== null ? { ...route, hosts: [...group.hosts] } : route);
     if (state === null) continue;
     e.byName.set(c.name, state);
     if (c.weighs) weight++;
@@ -97,6 +128,8 @@ export function compileEntry(
     }
   }
   e.weight = weight;
+  // Kong's rule 2 looks at all of the route's hosts, whichever group this entry has
+  if (group.hosts !== null) e.plainHostOnly = route.hosts.every((h) => !h.includes('*')) ? 1 : 0;
   if (route.methods.length > 0) {
     e.methodMask = 0;
     for (const m of route.methods) e.methodMask |= methodBits.bit(m);

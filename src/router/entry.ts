@@ -76,6 +76,8 @@ export class Entry {
   literalSegments = 0;
   greedy = 0;
   segments = 0;
+  /** The entry's hosts are written with a port (compile.ts priority rule 5). */
+  portSpecific = 0;
   order = 0;
 
   constructor(route: Route) {

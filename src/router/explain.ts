@@ -30,7 +30,8 @@ export function explain(router: ExplainableRouter, input: MatchInput): { match: 
     let reason: string | null = null;
     for (const c of CONSTRAINTS) {
       const state = e0.byName.get(c.name);
-      if (state === undefined || c.test(state, input, hostName, port)) continue;
+      // a route with hosts both with and without a port has an entry for each kind
+      if (state === undefined || es.some((e) => c.test(e.byName.get(c.name), input, hostName, port))) continue;
       reason = c.why(state, view, route);
       break;
     }
@@ -49,7 +50,7 @@ export function explain(router: ExplainableRouter, input: MatchInput): { match: 
 function pathsReason(route: Route, es: Entry[], path: string): string | null {
   const why: string[] = [];
   let matched = false;
-  for (const e of es) {
+  for (const e of es.filter((x, i) => es.findIndex((y) => y.path === x.path) === i)) {
     const p = e.path!;
     if (e.kind === K_PREFIX) {
       if (path.startsWith(p)) matched = true;

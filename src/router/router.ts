@@ -10,7 +10,7 @@
  */
 import type { Route, Service } from '../config/types.js';
 import { exactHostNames, hosts as hostsConstraint, hostsAnyPort, type HostsState } from './constraints/hosts.js';
-import { compareEntries, compileEntry, MethodBits } from './compile.js';
+import { compareEntries, compileEntry, hostGroups, MethodBits } from './compile.js';
 import { EMPTY, F_CHECKS, F_PATH, K_TEMPLATE, M_OTHER, type Entry } from './entry.js';
 import { explain } from './explain.js';
 import { Match } from './match.js';
@@ -36,9 +36,12 @@ export class CompiledRouter implements Router {
     const entries: Entry[] = [];
     for (const route of routes) {
       const paths = route.paths.length > 0 ? route.paths : [null];
+      const groups = hostGroups(route.hosts);
       for (let pi = 0; pi < paths.length; pi++) {
-        const e = compileEntry(route, paths[pi]!, pi, services, this.methodBits);
-        if (e !== null) entries.push(e);
+        for (const g of groups) {
+          const e = compileEntry(route, paths[pi]!, pi, services, this.methodBits, g);
+          if (e !== null) entries.push(e);
+        }
       }
     }
     entries.sort(compareEntries);

@@ -567,6 +567,43 @@ describe('explain()', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// hosts written with a port
+// ---------------------------------------------------------------------------------------------
+
+describe('a host written with its port', () => {
+  // the any-port routes come first in the file: file order alone would shadow the others
+  const routes = rs(
+    ['any', { hosts: ['api.*'] }],
+    ['exact-any', { hosts: ['api.test'] }],
+    ['mixed', { hosts: ['api.*:9000', 'other.*'] }],
+    ['exact-port', { hosts: ['api.test:9000', 'api.dev'] }],
+  );
+  const router = createRouter(routes, new Map());
+  const who = (host: string, port = 8000) => router.match(req('/', { host, port }))?.route.name ?? null;
+
+  it('ranks before the same host without a port when its port is the one requested', () => {
+    expect(who('api.org:9000')).toBe('mixed');
+    expect(who('api.org', 9000)).toBe('mixed'); // the listener's port when the Host has none
+    expect(who('api.test:9000')).toBe('exact-port');
+  });
+
+  it('leaves other ports, and the route\'s hosts without a port, to priority and file order', () => {
+    expect(who('api.org:8000')).toBe('any');
+    expect(who('api.test:8000')).toBe('exact-any');
+    expect(who('other.org:9000')).toBe('mixed');
+    expect(who('api.dev')).toBe('exact-port');
+  });
+
+  it('keeps one step per route in explain(), with the reason for the whole route', () => {
+    const { match, steps } = router.explain(req('/', { host: 'other.org:8000' }));
+    expect(match?.route.name).toBe('mixed');
+    expect(steps.map((s) => s.route.name).sort()).toEqual(['any', 'exact-any', 'exact-port', 'mixed']);
+    expect(steps.find((s) => s.route.name === 'mixed')!.reason).toBe('matched');
+    expect(steps.find((s) => s.route.name === 'exact-port')!.reason).toBe('host other.org:8000 not in [api.test:9000, api.dev]');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // checkRoutePath
 // ---------------------------------------------------------------------------------------------
 
