@@ -14,7 +14,7 @@ import type { Config, Consumer, PluginInstance, Route, Service } from '../config
 import { compileSchema } from '../config/validators.js';
 import { consumerIndex } from './chain.js';
 import { kongDefinition, type KongModule } from './kong-pdk/adapter.js';
-import type { LogInfo, PluginContext, PluginCreateContext, PluginDefinition, PluginResponse } from './types.js';
+import type { LogInfo, PluginContext, PluginCreateContext, PluginDefinition, PluginResponse, RequestBodyCapability } from './types.js';
 
 export interface FakeRequest {
   method?: string;
@@ -24,6 +24,8 @@ export interface FakeRequest {
   body?: string | Buffer;
   clientIp?: string;
   consumers?: Consumer[];
+  /** Upstream names `setUpstream` accepts (any name when absent). */
+  upstreams?: string[];
 }
 
 export interface FakeUpstreamResponse {
@@ -36,11 +38,14 @@ export interface HarnessResult {
   /** The plugin's own answer from access (kong.response.exit, auth failure...), or null when it let the request through. */
   answered: PluginResponse | null;
   /** What would go upstream (when not answered). */
-  upstream: { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer | null };
+  upstream: { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer | null; target: UpstreamTarget | null };
   /** The response the client would get. */
   response: { status: number; headers: Record<string, string>; body: Buffer };
   consumer: Consumer | null;
 }
+
+/** Where a plugin sent the request instead of the service's host (setUpstream / setTarget; kong.service.set_upstream / set_target). */
+export type UpstreamTarget = { upstream: string } | { host: string; port: number };
 
 /** A Kong-format module (kong-js-pdk) as a plugin definition, named `name`. */
 export function kongPlugin(name: string, mod: KongModule): PluginDefinition {
@@ -75,7 +80,9 @@ class FakeContext implements PluginContext {
   status = 200;
   errorMessage: string | null = null;
   hideConsumerGroups = false;
-  constructor(req: FakeRequest) {
+  authenticatedGroups: readonly string[] | null = null;
+  target: UpstreamTarget | null = null;
+  constructor(private readonly req: FakeRequest) {
     const [p, q] = (req.path ?? '/').split('?', 2) as [string, string | undefined];
     this.method = (req.method ?? 'GET').toUpperCase();
     this.path = p;
@@ -132,6 +139,14 @@ class FakeContext implements PluginContext {
     this.status = status;
   }
   limitRequestBody(): void {}
+  setUpstream(name: string): void {
+    if (this.req.upstreams !== undefined && !this.req.upstreams.includes(name)) throw new Error(`could not find an Upstream named '${name}'`);
+    this.target = { upstream: name };
+  }
+  setTarget(host: string, port: number): void {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`setTarget: port must be an integer between 1 and 65535: given ${String(port)}`);
+    this.target = { host, port };
+  }
 }
 
 /**
@@ -149,8 +164,9 @@ export async function runPlugin(def: PluginDefinition, config: Record<string, un
   const ctx: PluginCreateContext = { config: config0, consumers: consumerIndex(config0), state: (_k, init) => init(), shared: new SharedArrayBuffer(1 << 16) };
   const h = def.create(instance, ctx);
   const c = new FakeContext(req);
-  if (!h.bufferRequestBody && req.body === undefined) c.requestBody = null;
-  const answered = (await h.access?.(c)) ?? null;
+  if (h.bufferRequestBody === true) c.requestBody ??= Buffer.alloc(0);
+  const access = h.access as ((ctx: PluginContext, body: RequestBodyCapability) => ReturnType<NonNullable<typeof h.access>>) | undefined;
+  const answered = (await access?.(c, c as RequestBodyCapability)) ?? null;
   let status: number;
   let body: Buffer;
   if (answered !== null) {
@@ -162,7 +178,7 @@ export async function runPlugin(def: PluginDefinition, config: Record<string, un
     c.status = status;
     body = Buffer.from(upstream.body ?? '');
     c.originHeaders = Object.fromEntries(Object.entries(upstream.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    if (h.bufferResponseBody !== undefined && h.body !== undefined && h.bufferResponseBody(c, status) > 0) body = await h.body(c, status, body);
+    if (h.bufferResponseBody !== undefined && h.body !== undefined && h.bufferResponseBody(c, status) > 0) body = await h.body(c, status, body, c);
     status = c.status;
   }
   h.header?.(c, status);
@@ -173,7 +189,7 @@ export async function runPlugin(def: PluginDefinition, config: Record<string, un
   for (const [k, v] of c.added) headers[k.toLowerCase()] = v;
   return {
     answered,
-    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.upstreamHeaders, body: c.requestBody },
+    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.upstreamHeaders, body: c.requestBody, target: c.target },
     response: { status, headers, body },
     consumer: c.consumer,
   };

@@ -335,6 +335,7 @@ export class WsConnection extends PluginRequest implements PhaseHost, MatchInput
   /** Opens the upstream handshake to the next peer (again to another on a connection failure). */
   private connect(service: ServiceRuntime, exclude: Peer | null): void {
     if (this.aborted) return;
+    if (this.serviceOverride !== null) service = this.serviceOverride; // a plugin's setUpstream / setTarget
     const peer = service.balancer.pick(null, exclude);
     if (peer === null) return this.fail(ERRORS.noHealthyTarget);
     this.peer = peer;

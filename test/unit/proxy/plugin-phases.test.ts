@@ -47,6 +47,7 @@ function host(): PhaseHost & { outcome: Promise<string>; trace: string[]; cancel
       h.credentialId = id;
     },
     setUpstreamHeader() {}, setUpstreamQuery() {}, addResponseHeader() {}, removeResponseHeader() {}, hideConsumerGroups: false, setUpstreamPath() {}, getResponseHeader: () => undefined, upstreamResponseHeaders: () => [],
+    setUpstreamMethod() {}, setUpstream() {}, setTarget() {}, limitRequestBody() {}, authenticatedGroups: null, requestBody: null, setRequestBody() {},
     accessCancelled: () => h.cancelled,
     accessPassed: () => settle('passed'),
     accessRejected: (r: PluginResponse) => settle('rejected ' + r.status),
