@@ -372,11 +372,31 @@ class Service {
   get response(): ServiceResponse {
     return (this.p ??= new ServiceResponse(this.s));
   }
-  async setUpstream(_host: string): Promise<void> {
-    throw unsupported('kong.service.set_upstream');
+  /**
+   * Kong: routes this request to the Upstream entity `host` (its balancer). An unknown name is
+   * Lua's `nil, err`, which kong-js-pdk turns into a rejection: "could not find an Upstream named".
+   */
+  async setUpstream(host: string): Promise<boolean> {
+    if (typeof host !== 'string') throw new TypeError('kong.service.set_upstream: host must be a string');
+    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_upstream is only available in the access phase');
+    try {
+      this.s.req.setUpstream(host);
+    } catch (e) {
+      throw new Error(`kong.service.set_upstream: ${(e as Error).message}`);
+    }
+    return true;
   }
-  async setTarget(_host: string, _port: number): Promise<void> {
-    throw unsupported('kong.service.set_target');
+  /** Kong: sends this request to host:port directly, bypassing the balancer (retries go to the same target). */
+  async setTarget(host: string, port: number): Promise<void> {
+    if (typeof host !== 'string') throw new TypeError('kong.service.set_target: host must be a string');
+    if (typeof port !== 'number' || !Number.isInteger(port)) throw new TypeError('kong.service.set_target: port must be an integer');
+    if (port < 0 || port > 65535) throw new RangeError(`kong.service.set_target: port must be an integer between 0 and 65535: given ${port}`);
+    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_target is only available in the rewrite and access phases');
+    try {
+      this.s.req.setTarget(host, port);
+    } catch (e) {
+      throw new Error(`kong.service.set_target: ${(e as Error).message}`);
+    }
   }
 }
 pdkClass(Service, 'service');
