@@ -1,6 +1,6 @@
 import type { Config, Consumer, PluginInstance, Route } from '../config/types.js';
 import { activeCatalogue, type Catalogue } from './catalogue.js';
-import type { ConsumerIndex, PluginContext, PluginCreateContext, PluginHandlers, AccessResult, LogInfo } from './types.js';
+import type { ConsumerIndex, PluginContext, PluginCreateContext, PluginHandlers, AccessResult, LogInfo, RequestBodyCapability, ResponseBodyCapability } from './types.js';
 
 /** One plugin instance as it runs in a chain. */
 export interface ChainEntry {
@@ -19,7 +19,11 @@ export interface ChainEntry {
  */
 export interface Chain {
   entries: readonly ChainEntry[];
-  access: ReadonlyArray<(ctx: PluginContext) => AccessResult>;
+  /**
+   * Access handlers; the second argument is the request body (RequestBodyCapability) for those
+   * that declared `bufferRequestBody`, an empty stand-in on WebSocket upgrades, ignored by the rest.
+   */
+  access: ReadonlyArray<(ctx: PluginContext, body: RequestBodyCapability) => AccessResult>;
   /** Priority of each access entry (for resuming in a consumer's chain at the same point). */
   accessPriority: readonly number[];
   /** Whether access entry i is an authentication plugin. */
@@ -35,7 +39,7 @@ export interface Chain {
   /** `bufferResponseBody` handlers (asked when a response head arrives), null when none. */
   bufferResponse?: ReadonlyArray<(ctx: PluginContext, status: number) => number> | null;
   /** `body` handlers, in priority order, null when none. */
-  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>> | null;
+  body?: ReadonlyArray<(ctx: PluginContext, status: number, body: Buffer, response: ResponseBodyCapability) => Buffer | Promise<Buffer>> | null;
 }
 
 /**
@@ -98,7 +102,7 @@ function buildChain(instances: PluginInstance[], handlersOf: (p: PluginInstance)
   const body = entries.flatMap((e) => (e.handlers.body ? [e.handlers.body] : []));
   return {
     entries,
-    access: withAccess.map((e) => e.handlers.access!),
+    access: withAccess.map((e) => e.handlers.access! as (ctx: PluginContext, body: RequestBodyCapability) => AccessResult),
     accessPriority: withAccess.map((e) => e.priority),
     accessAuth: withAccess.map((e) => e.authenticates),
     header: header.length ? header : null,

@@ -35,7 +35,7 @@ import type { AclEntry, BasicAuthCredential, Config, Consumer, ConsumerGroup, Hm
 import { compileSchema } from '../config/validators.js';
 import { consumerIndex } from './chain.js';
 import { kongDefinition, type KongModule } from './kong-pdk/adapter.js';
-import type { ConsumerIndex, LogInfo, PluginContext, PluginCreateContext, PluginDefinition, PluginHandlers, PluginResponse } from './types.js';
+import type { ConsumerIndex, LogInfo, PluginContext, PluginCreateContext, PluginDefinition, PluginHandlers, PluginResponse, RequestBodyCapability } from './types.js';
 
 /** An entity as the harness takes it: tags and source position may be left out. */
 type Loose<T> = Omit<T, 'tags' | 'pos'> & Partial<Pick<T, Extract<keyof T, 'tags' | 'pos'>>>;
@@ -74,6 +74,8 @@ export interface FakeRequest extends HarnessEntities {
   credentialId?: string;
   /** Kong's authenticated groups, set by an earlier plugin (acl checks them). */
   authenticatedGroups?: string[];
+  /** Upstream names `setUpstream` accepts (any name when absent). */
+  upstreams?: string[];
 }
 
 export interface FakeUpstreamResponse {
@@ -86,7 +88,7 @@ export interface HarnessResult {
   /** The plugin's own answer from access (kong.response.exit, auth failure...), or null when it let the request through. */
   answered: PluginResponse | null;
   /** What would go upstream (when not answered). */
-  upstream: { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer | null };
+  upstream: { method: string; path: string; query: string; headers: Record<string, string>; body: Buffer | null; target: UpstreamTarget | null };
   /** The response the client would get. */
   response: { status: number; headers: Record<string, string>; body: Buffer };
   consumer: Consumer | null;
@@ -101,6 +103,9 @@ export interface HarnessResult {
   /** Kong's authenticated groups after the plugin ran (openid-connect's authenticated_groups_claim), or null. */
   authenticatedGroups: readonly string[] | null;
 }
+
+/** Where a plugin sent the request instead of the service's host (setUpstream / setTarget; kong.service.set_upstream / set_target). */
+export type UpstreamTarget = { upstream: string } | { host: string; port: number };
 
 /** A Kong-format module (kong-js-pdk) as a plugin definition, named `name`. */
 export function kongPlugin(name: string, mod: KongModule): PluginDefinition {
@@ -156,7 +161,9 @@ class FakeContext implements PluginContext {
   status = 200;
   errorMessage: string | null = null;
   hideConsumerGroups = false;
-  constructor(req: FakeRequest) {
+  authenticatedGroups: readonly string[] | null = null;
+  target: UpstreamTarget | null = null;
+  constructor(private readonly req: FakeRequest) {
     const [p, q] = (req.path ?? '/').split('?', 2) as [string, string | undefined];
     this.method = (req.method ?? 'GET').toUpperCase();
     this.path = p;
@@ -218,6 +225,14 @@ class FakeContext implements PluginContext {
   bodyLimit: number | null = null;
   limitRequestBody(maxBytes: number): void {
     this.bodyLimit = maxBytes;
+  }
+  setUpstream(name: string): void {
+    if (this.req.upstreams !== undefined && !this.req.upstreams.includes(name)) throw new Error(`could not find an Upstream named '${name}'`);
+    this.target = { upstream: name };
+  }
+  setTarget(host: string, port: number): void {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`setTarget: port must be an integer between 1 and 65535: given ${String(port)}`);
+    this.target = { host, port };
   }
 }
 
@@ -308,7 +323,8 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
   }
   // As the proxy: a plugin that buffers bodies sees an empty one when the request has none.
   if (h.bufferRequestBody === true && req.body === undefined) c.requestBody = Buffer.alloc(0);
-  const answered = (await h.access?.(c)) ?? null;
+  const access = h.access as ((ctx: PluginContext, body: RequestBodyCapability) => ReturnType<NonNullable<typeof h.access>>) | undefined;
+  const answered = (await access?.(c, c as RequestBodyCapability)) ?? null;
   let status: number;
   let body: Buffer;
   if (answered !== null) {
@@ -320,7 +336,7 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
     c.status = status;
     body = Buffer.from(upstream.body ?? '');
     c.originHeaders = Object.fromEntries(Object.entries(upstream.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-    if (h.bufferResponseBody !== undefined && h.body !== undefined && h.bufferResponseBody(c, status) > 0) body = await h.body(c, status, body);
+    if (h.bufferResponseBody !== undefined && h.body !== undefined && h.bufferResponseBody(c, status) > 0) body = await h.body(c, status, body, c);
     status = c.status;
   }
   h.header?.(c, status);
@@ -338,7 +354,7 @@ async function runOnce(h: PluginHandlers, consumers: ConsumerIndex, req: FakeReq
   for (const [k, v] of c.added) headers[k.toLowerCase()] = v;
   return {
     answered,
-    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.sentHeaders, body: c.requestBody },
+    upstream: { method: c.upstreamMethod, path: c.upstreamPath, query: c.upstreamQuery, headers: c.sentHeaders, body: c.requestBody, target: c.target },
     response: { status, headers, body },
     consumer: c.consumer,
     credentialId: c.credentialId,

@@ -68,10 +68,12 @@ export interface PluginResponse {
 export type AccessResult = void | PluginResponse | Promise<void | PluginResponse>;
 
 /**
- * What a plugin sees of a request. Implemented by the proxy's request objects (HTTP requests and
- * WebSocket upgrades). Members every request has are required; the optional ones are the body
- * and HTTP-only capabilities (absent on WebSocket upgrades, `requestBody` null unless the chain
- * asked for bodies with `bufferRequestBody`).
+ * What every plugin sees of a request, in every phase. Implemented by the proxy's request objects
+ * (HTTP requests and WebSocket upgrades) and by the harness: every member always exists. What
+ * only some requests have is a capability handed to the phases that asked for it: the request
+ * body (`RequestBodyCapability`, second argument of `access` when the handlers declare
+ * `bufferRequestBody: true`) and the held response (`ResponseBodyCapability`, fourth argument of
+ * `body`).
  */
 export interface PluginContext {
   readonly method: string;
@@ -112,45 +114,77 @@ export interface PluginContext {
   setUpstreamHeader(name: string, value: string | null): void;
   /** Replaces the query string sent upstream. */
   setUpstreamQuery(query: string): void;
+  /** Replaces the whole path sent upstream (no query string; request-transformer replace.uri). */
+  setUpstreamPath(path: string): void;
+  /** Replaces the method sent upstream (request-transformer http_method). WebSocket handshakes stay GET. */
+  setUpstreamMethod(method: string): void;
+  /**
+   * Sends this request to the Upstream entity named `name` (its balancer, health checks and
+   * targets) instead of the service's host: Kong's `kong.service.set_upstream`. Throws when the
+   * configuration has no upstream of that name. Access phase; the last call (of this or
+   * `setTarget`) wins.
+   */
+  setUpstream(name: string): void;
+  /**
+   * Sends this request to `host:port` directly (an IP or a name), bypassing the balancer: Kong's
+   * `kong.service.set_target`. Retries go to the same target; no health checks apply. The Host
+   * header is `host` unless the route preserves the client's. Access phase.
+   */
+  setTarget(host: string, port: number): void;
   /** Adds a header to the response the client gets (proxied or gateway-made). */
   addResponseHeader(name: string, value: string): void;
   /** Removes an upstream response header before the client sees it. */
   removeResponseHeader(name: string): void;
   /**
    * Caps a streamed request body (chunked, no Content-Length) at `maxBytes`: the proxy counts
-   * bytes as they arrive and answers 413 when the cap is passed (request-size-limiting). Absent
-   * where there is no body to stream (WebSocket upgrades).
+   * bytes as they arrive and answers 413 when the cap is passed (request-size-limiting). Does
+   * nothing where no body streams (buffered bodies, WebSocket upgrades).
    */
-  limitRequestBody?(maxBytes: number): void;
+  limitRequestBody(maxBytes: number): void;
   /** Set to true (acl's hide_groups_header) to keep X-Consumer-Groups from the upstream. */
   hideConsumerGroups: boolean;
   /**
    * Groups an authentication plugin established without (or besides) a consumer, Kong's
-   * "authenticated groups" (openid-connect's authenticated_groups_claim): acl checks them.
+   * "authenticated groups" (openid-connect's authenticated_groups_claim): acl checks them. Null
+   * until a plugin sets them.
    */
-  authenticatedGroups?: readonly string[] | null;
-  /**
-   * The whole request body, read before the access phase, when a plugin of the route's chain
-   * asked for it (`PluginHandlers.bufferRequestBody`); empty when the request has none. Null on
-   * routes whose chain does not buffer: their bodies stream and no plugin sees them.
-   */
-  readonly requestBody?: Buffer | null;
-  /** Replaces the body sent upstream (Content-Length follows it). Only where requestBody is a Buffer. */
-  setRequestBody?(body: Buffer): void;
-  /** Replaces the method sent upstream (request-transformer http_method). */
-  setUpstreamMethod?(method: string): void;
-  /** Replaces the whole path sent upstream (no query string; request-transformer replace.uri). */
-  setUpstreamPath(path: string): void;
+  authenticatedGroups: readonly string[] | null;
   /**
    * A response header as the client will get it so far (header, bufferResponseBody and body
    * phases): the upstream's or the gateway-made response's, minus removed ones, plus ones plugins
    * added (the last one added wins). Lower-case or any-case name.
    */
   getResponseHeader(name: string): string | undefined;
-  /** Replaces the status of the response the client gets (body phase: Kong's kong.response.exit in response). */
-  setResponseStatus?(status: number): void;
   /** The upstream response's own headers, flat [lower-case name, value, ...] (proxy-cache stores them). */
   upstreamResponseHeaders(): string[];
+  /**
+   * @deprecated since plugin API 1 (this release): use the `RequestBodyCapability` that `access`
+   * gets as its second argument when the handlers declare `bufferRequestBody: true`. Kept so that
+   * plugins written before still compile; removed in API version 2.
+   */
+  readonly requestBody?: Buffer | null;
+  /** @deprecated as `requestBody`: use `RequestBodyCapability.setRequestBody`. */
+  setRequestBody?(body: Buffer): void;
+  /** @deprecated use `ResponseBodyCapability.setResponseStatus` (fourth argument of `body`). */
+  setResponseStatus?(status: number): void;
+}
+
+/**
+ * The request body, for the access phase of handlers that declared `bufferRequestBody: true`:
+ * the proxy read it whole (up to SLUICE_MAX_BUFFERED_BODY, 413 over it) before the chain's access
+ * phase. Routes whose chain does not ask stream their bodies and no plugin sees them.
+ */
+export interface RequestBodyCapability {
+  /** The whole request body; empty when the request has none (or is a WebSocket upgrade). */
+  readonly requestBody: Buffer;
+  /** Replaces the body sent upstream (Content-Length follows it). Throws on a WebSocket upgrade. */
+  setRequestBody(body: Buffer): void;
+}
+
+/** The held upstream response, for the `body` phase (handlers with `bufferResponseBody`). */
+export interface ResponseBodyCapability {
+  /** Replaces the status of the response the client gets (Kong's kong.response.exit in response). */
+  setResponseStatus(status: number): void;
 }
 
 /** What the log phase gets, after the response is finished. */
@@ -161,19 +195,12 @@ export interface LogInfo {
   bytesSent: number;
 }
 
-export interface PluginHandlers {
-  /** Before the upstream: may answer the request itself by returning a PluginResponse. */
-  access?: (ctx: PluginContext) => AccessResult;
+/** Handlers of every plugin: the phases that need no body capability. */
+interface PhaseHandlers {
   /** When the response headers are known (proxied or gateway-made): may add/remove headers. */
   header?: (ctx: PluginContext, status: number) => void;
   /** After the response is finished. Must not throw; must not block. */
   log?: (ctx: PluginContext, info: LogInfo) => void;
-  /**
-   * True when this instance needs the whole request body in its access phase (as
-   * `ctx.requestBody`): the proxy then reads the body, up to SLUICE_MAX_BUFFERED_BODY (413 over
-   * it), before the chain's access phase runs. Chains without such a plugin stream bodies.
-   */
-  bufferRequestBody?: boolean;
   /**
    * Called when a proxied response's head arrived (not for HEAD/204/304): returns how many body
    * bytes this plugin wants to see whole in its `body` phase (0: none, e.g. not JSON). The proxy
@@ -184,7 +211,28 @@ export interface PluginHandlers {
   /**
    * The whole upstream response body, when it was buffered: returns the body to send (the same
    * Buffer when unchanged), or a promise of it (Kong-format response phases: the proxy waits).
-   * Runs in priority order before the header phase; Content-Length follows.
+   * Runs in priority order before the header phase; Content-Length follows. `response` changes
+   * the held response's status.
    */
-  body?: (ctx: PluginContext, status: number, body: Buffer) => Buffer | Promise<Buffer>;
+  body?: (ctx: PluginContext, status: number, body: Buffer, response: ResponseBodyCapability) => Buffer | Promise<Buffer>;
 }
+
+/** Handlers that do not read the request body: it streams to the upstream. */
+export interface StreamingHandlers extends PhaseHandlers {
+  bufferRequestBody?: false;
+  /** Before the upstream: may answer the request itself by returning a PluginResponse. */
+  access?: (ctx: PluginContext) => AccessResult;
+}
+
+/**
+ * Handlers that need the whole request body in their access phase: the proxy reads it, up to
+ * SLUICE_MAX_BUFFERED_BODY (413 over it), before the chain's access phase runs, and `access` gets
+ * it as its second argument. Chains without such a plugin stream bodies.
+ */
+export interface BodyHandlers extends PhaseHandlers {
+  bufferRequestBody: true;
+  access?: (ctx: PluginContext, body: RequestBodyCapability) => AccessResult;
+}
+
+/** What `create` returns: `bufferRequestBody: true` decides whether `access` gets the request body. */
+export type PluginHandlers = StreamingHandlers | BodyHandlers;

@@ -126,7 +126,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
   accessDone = false;
   bodyReady = false;
   dispatched = false;
-  upstreamMethod: string | null = null;
+  override upstreamMethod: string | null = null;
   /** The whole request body, when the chain asked for it (PluginContext.requestBody). */
   requestBody: Buffer | null = null;
   /** The access phase waits for the whole body (chain.bufferRequestBody). */
@@ -329,14 +329,14 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
 
   // ---- PluginContext --------------------------------------------------------------------------
 
-  setRequestBody(body: Buffer): void {
+  override setRequestBody(body: Buffer): void {
     if (this.requestBody === null) throw new Error('setRequestBody: the request body was not buffered (bufferRequestBody)');
     this.body = body;
     this.requestBody = body;
     this.bodyReplaced = true;
   }
 
-  setUpstreamMethod(method: string): void {
+  override setUpstreamMethod(method: string): void {
     this.upstreamMethod = method;
   }
 
@@ -364,7 +364,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     return out;
   }
 
-  limitRequestBody(maxBytes: number): void {
+  override limitRequestBody(maxBytes: number): void {
     const s = this.bodyStream;
     if (s === null) return; // buffered bodies have a Content-Length, checked by the plugin
     s.limit = maxBytes;
@@ -438,6 +438,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
   // ---- upstream -------------------------------------------------------------------------------
 
   private proxy(service: ServiceRuntime): void {
+    if (this.serviceOverride !== null) service = this.serviceOverride; // a plugin's setUpstream / setTarget
     const balancer = service.balancer;
     const peer = balancer.pick(balancer.needsHashKey ? this.hashInput(service) : null, this.peer);
     if (peer === null) return this.fail(ERRORS.noHealthyTarget);

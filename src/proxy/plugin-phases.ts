@@ -6,7 +6,7 @@
  */
 import type { Consumer } from '../config/types.js';
 import type { Chain } from '../plugins/chain.js';
-import type { ConsumerIndex, LogInfo, PluginContext, PluginResponse } from '../plugins/types.js';
+import type { ConsumerIndex, LogInfo, PluginContext, PluginResponse, RequestBodyCapability } from '../plugins/types.js';
 import type { GatewayError } from './errors.js';
 import { statusLine } from './status.js';
 
@@ -24,6 +24,32 @@ export interface PhaseHost extends PluginContext {
   accessRejected(r: PluginResponse): void;
   /** An access handler threw, or its promise rejected (the proxy answers 500). */
   accessFailed(err: Error): void;
+  /** The whole request body when the chain buffered it (chain.bufferRequestBody), else null. */
+  readonly requestBody: Buffer | null;
+  /** Replaces the body sent upstream (only called where requestBody is a Buffer). */
+  setRequestBody(body: Buffer): void;
+}
+
+/** What a request with a body phase (HTTP) offers besides: the held response's capability (ResponseBodyCapability). */
+export interface BodyPhaseHost extends PhaseHost {
+  setResponseStatus(status: number): void;
+}
+
+const NO_BODY_BYTES = Buffer.alloc(0);
+/** The body capability of a request with no body to buffer (a WebSocket upgrade). */
+const NO_BODY: RequestBodyCapability = {
+  requestBody: NO_BODY_BYTES,
+  setRequestBody(): void {
+    throw new Error('setRequestBody: this request has no body (WebSocket upgrade)');
+  },
+};
+
+/**
+ * The RequestBodyCapability handed to access handlers: the request itself when its body was read
+ * (no allocation), the empty stand-in otherwise (streaming chains' handlers do not look at it).
+ */
+function bodyOf(host: PhaseHost): RequestBodyCapability {
+  return host.requestBody !== null ? (host as RequestBodyCapability) : NO_BODY;
 }
 
 /**
@@ -33,10 +59,11 @@ export interface PhaseHost extends PluginContext {
  */
 export function runAccess(host: PhaseHost, chain: Chain, from: number): void {
   const access = chain.access;
+  const body = bodyOf(host);
   for (let i = from; i < access.length; i++) {
     let r;
     try {
-      r = access[i]!(host);
+      r = access[i]!(host, body);
     } catch (err) {
       return host.accessFailed(err as Error);
     }
@@ -83,13 +110,13 @@ export function pluginError(r: PluginResponse): GatewayError {
  * handler may answer with a promise (Kong-format response phases): the rest runs when it settles,
  * unless the request is over by then. Errors are noted and the body goes on unchanged.
  */
-export function runBodyPhase(host: PhaseHost, status: number, body: Buffer, done: (body: Buffer) => void, from = 0): void {
+export function runBodyPhase(host: BodyPhaseHost, status: number, body: Buffer, done: (body: Buffer) => void, from = 0): void {
   const fns = host.chain?.body;
   if (fns == null) return done(body);
   for (let i = from; i < fns.length; i++) {
     let r: Buffer | Promise<Buffer>;
     try {
-      r = fns[i]!(host, status, body);
+      r = fns[i]!(host, status, body, host);
     } catch (err) {
       host.errorMessage = 'plugin body phase: ' + (err as Error).message;
       continue;

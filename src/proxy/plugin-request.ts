@@ -1,12 +1,15 @@
 import type { Consumer, Route, Service } from '../config/types.js';
 import type { RouteMatch } from '../router/types.js';
 import type uWS from '../uws/index.js';
-import type { RouteRuntime } from '../snapshot/types.js';
+import type { RouteRuntime, ServiceRuntime, Snapshot } from '../snapshot/types.js';
 import type { Peer } from '../upstream/peer.js';
 import { clientIp } from './client-ip.js';
 import { VIA_VALUE } from './headers.js';
 import { assertHeader, hasForbidden, isPlainTarget, isPlainValue } from './bytes.js';
 import { performance } from 'node:perf_hooks';
+
+/** A target host: a name, an IPv4 address, or an IPv6 one (bracketed or not). */
+const TARGET_HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[?[0-9A-Fa-f:.]+\]?)$/;
 
 const VIA_LINE = '\r\nvia: ' + VIA_VALUE;
 
@@ -139,6 +142,17 @@ export abstract class PluginRequest {
   responseHeaders: string[] | null = null;
   /** Upstream response headers plugins removed, lower-case. */
   removedResponseHeaders: Set<string> | null = null;
+  /** The method sent upstream when a plugin changed it (HTTP; a WebSocket handshake stays GET). */
+  upstreamMethod: string | null = null;
+  /** Groups an authentication plugin established (PluginContext.authenticatedGroups). */
+  authenticatedGroups: readonly string[] | null = null;
+  /**
+   * Where a plugin redirected this request (setUpstream / setTarget): the service compiled with
+   * that balancer, sent to instead of the route's. Null (the common case) costs one check.
+   */
+  serviceOverride: ServiceRuntime | null = null;
+  /** The snapshot this request runs on. */
+  abstract readonly snapshot: Snapshot;
 
   /** Copies method, URL, query, headers and client address out of uWS (synchronously, in the handler). */
   protected readRequest(req: uWS.HttpRequest, res: uWS.HttpResponse, ids: RequestIds): void {
@@ -243,6 +257,37 @@ export abstract class PluginRequest {
 
   setUpstreamPath(path: string): void {
     this.upstreamPath = path;
+  }
+
+  setUpstreamMethod(method: string): void {
+    this.upstreamMethod = method;
+  }
+
+  setUpstream(name: string): void {
+    if (typeof name !== 'string') throw new TypeError('setUpstream: name must be a string');
+    const s = this.overridable('setUpstream').snapshot.overrides.upstream(name, this.rt!.service!);
+    if (s === null) throw new Error(`could not find an Upstream named '${name}'`);
+    this.serviceOverride = s;
+  }
+
+  setTarget(host: string, port: number): void {
+    if (typeof host !== 'string' || !TARGET_HOST.test(host)) throw new TypeError(`setTarget: invalid host ${JSON.stringify(host)}`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new TypeError(`setTarget: port must be an integer between 1 and 65535: given ${String(port)}`);
+    this.serviceOverride = this.overridable('setTarget').snapshot.overrides.target(host, port, this.rt!.service!);
+  }
+
+  /** `this`, when the request has a service to redirect; throws naming `fn` otherwise. */
+  private overridable(fn: string): this {
+    if (this.rt === null || this.rt.service === null) throw new Error(`${fn}: the route has no service`);
+    return this;
+  }
+
+  /** Caps a streamed body (HTTP overrides it); nothing streams on a WebSocket upgrade. */
+  limitRequestBody(_maxBytes: number): void {}
+
+  /** Replaces the body sent upstream (HTTP overrides it); an upgrade has none. */
+  setRequestBody(_body: Buffer): void {
+    throw new Error('setRequestBody: this request has no body (WebSocket upgrade)');
   }
 
   addResponseHeader(name: string, value: string): void {

@@ -1,11 +1,12 @@
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Certificate, Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
-import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
+import { RoundRobin, type Balancer } from '../upstream/balancer.js';
 import { PeerRegistry, type Peer } from '../upstream/peer.js';
-import { ActiveHealthChecker, PassiveHealth, newHealth } from '../upstream/health.js';
 import type { PoolRegistry } from '../upstream/pool.js';
-import { DEFAULT_TLS, upstreamTls, type UpstreamTls } from '../upstream/tls.js';
+import { makeBalancer, makePeer } from './peers.js';
+import { UpstreamOverrides } from './overrides.js';
+import { DEFAULT_TLS, upstreamTls } from '../upstream/tls.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
 import { compileChains, consumerIndex, PluginStateStore } from '../plugins/chain.js';
 
@@ -20,50 +21,6 @@ export interface CompileContext {
   shared?: SharedArrayBuffer;
   /** Peers carried across snapshots (health, in-flight counts); a fresh one when omitted. */
   peers?: PeerRegistry;
-}
-
-function defaultPort(scheme: string): number {
-  return scheme === 'https' ? 443 : 80;
-}
-
-function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: number, connectTimeout: number, upstream: Upstream | null, ctx: CompileContext, peers: PeerRegistry, tls: UpstreamTls): Peer {
-  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  const origin = `${scheme}://${h}:${port}`;
-  const pool = ctx.pools.get(origin, connectTimeout, tls);
-  const hostHeader = upstream?.host_header ?? (port === defaultPort(scheme) ? h : `${h}:${port}`);
-  // Services with different TLS settings reach the same target through different pools: different peers.
-  const peer = peers.get(`${upstream?.name ?? ''}|${origin}|${connectTimeout}${scheme === 'https' ? '|' + tls.key : ''}`, () => ({
-    host,
-    port,
-    origin,
-    addr: `${h}:${port}`,
-    hostHeader,
-    weight,
-    pool,
-    active: 0,
-    healthy: true,
-    health: newHealth(),
-    passive: null,
-  }));
-  // This snapshot's settings (the previous snapshot's requests finish with the same peer).
-  peer.weight = weight;
-  peer.pool = pool;
-  peer.hostHeader = hostHeader;
-  const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
-  peer.passive = passive !== null && passive.enabled ? passive : null;
-  if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
-  return peer;
-}
-
-function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
-  switch (upstream.algorithm) {
-    case 'consistent-hashing':
-      return upstream.hash_on === 'none' ? new RoundRobin(peers) : new ConsistentHash(peers, upstream.slots);
-    case 'least-connections':
-      return new LeastConnections(peers);
-    default:
-      return new RoundRobin(peers);
-  }
 }
 
 function compileService(service: Service, upstreams: ReadonlyMap<string, Upstream>, ctx: CompileContext, peers: PeerRegistry, certificates: readonly Certificate[]): ServiceRuntime {
@@ -112,5 +69,6 @@ export function compile(config: Config, ctx: CompileContext): Snapshot {
   for (const s of services.values()) for (const p of s.balancer.peers) pools.add(p.pool);
   const upstreamPeers: Array<{ upstream: Upstream; peers: readonly Peer[] }> = [];
   for (const s of services.values()) if (s.upstream !== null) upstreamPeers.push({ upstream: s.upstream, peers: s.balancer.peers });
-  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, consumers: consumerIndex(config), upstreamPeers, pools };
+  const overrides = new UpstreamOverrides(upstreams, config.certificates, ctx, peers, pools);
+  return { config, hash: config.hash, loadedAt: Date.now(), router, routes: runtimes, services, consumers: consumerIndex(config), upstreamPeers, pools, overrides };
 }

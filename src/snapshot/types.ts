@@ -6,6 +6,7 @@ import type { Balancer } from '../upstream/balancer.js';
 import type { Peer } from '../upstream/peer.js';
 import type { Chain } from '../plugins/chain.js';
 import type { ConsumerIndex } from '../plugins/types.js';
+import type { UpstreamOverrides } from './overrides.js';
 
 /** A service compiled for the request path: where to send, how long to wait. */
 export interface ServiceRuntime {
@@ -47,4 +48,6 @@ export interface Snapshot {
   upstreamPeers: ReadonlyArray<{ upstream: Upstream; peers: readonly Peer[] }>;
   /** Every upstream pool this snapshot uses (the rest are closed after a swap). */
   pools: ReadonlySet<UpstreamClient>;
+  /** Upstream entities by name, and where a plugin's setUpstream / setTarget sends a request. */
+  overrides: UpstreamOverrides;
 }

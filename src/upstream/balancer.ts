@@ -14,6 +14,21 @@ export interface Balancer {
   pick(input: BalanceInput | null, exclude: Peer | null): Peer | null;
 }
 
+/**
+ * Always the same peer, whatever its health: a plugin's direct target (Kong's
+ * kong.service.set_target bypasses the balancer, and retries go to the same target).
+ */
+export class SingleTarget implements Balancer {
+  readonly needsHashKey = false;
+  readonly peers: readonly Peer[];
+  constructor(readonly peer: Peer) {
+    this.peers = [peer];
+  }
+  pick(): Peer {
+    return this.peer;
+  }
+}
+
 function gcd(a: number, b: number): number {
   while (b) [a, b] = [b, a % b];
   return a;

@@ -42,6 +42,12 @@ export interface Peer {
   passive: PassivePolicy | null;
 }
 
+/** A new peer with no traffic and fresh health counters (no passive policy until its upstream sets one). */
+export function createPeer(host: string, port: number, origin: string, hostHeader: string, weight: number, pool: UpstreamClient): Peer {
+  const addr = (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host) + ':' + port;
+  return { host, port, origin, addr, hostHeader, weight, pool, active: 0, healthy: true, health: { successes: 0, httpFailures: 0, tcpFailures: 0, timeouts: 0 }, passive: null };
+}
+
 /**
  * Peers outlive snapshots: the same target (upstream, origin, connect timeout) keeps its Peer,
  * so health and in-flight counts survive a reload (SPEC §6).

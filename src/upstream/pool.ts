@@ -16,6 +16,28 @@ const USE_UNDICI = process.env.SLUICE_UPSTREAM_CLIENT === 'undici';
  */
 export const POOLED_BODIES = !USE_UNDICI;
 
+function poolKey(origin: string, connectTimeout: number, tls: UpstreamTls): string {
+  return origin + '|' + connectTimeout + (origin.startsWith('https:') ? '|' + tls.key : '');
+}
+
+/**
+ * A new upstream client for one origin, outside any registry (the registry's clients are made
+ * here too): the caller closes it.
+ */
+export function createClient(origin: string, connectTimeout: number, tls: UpstreamTls): UpstreamClient {
+  if (USE_UNDICI) return new UndiciClient(origin, connectTimeout, tls);
+  return new H1Pool(origin, {
+    connectTimeout,
+    tls: tls.options,
+    keepAliveTimeout: 4_000,
+    keepAliveMaxTimeout: 60_000,
+    maxHeaderSize: 64 * 1024,
+    // Timeouts are set per request from the service (read_timeout).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
 /**
  * Upstream clients, one per upstream origin (and connect timeout, and TLS settings), kept alive
  * and shared by every snapshot of a worker, so that a reload reuses the keep-alive connections of
@@ -25,25 +47,17 @@ export class PoolRegistry {
   private readonly pools = new Map<string, UpstreamClient>();
 
   get(origin: string, connectTimeout: number, tls: UpstreamTls): UpstreamClient {
-    const secure = origin.startsWith('https:');
-    const key = origin + '|' + connectTimeout + (secure ? '|' + tls.key : '');
+    const key = poolKey(origin, connectTimeout, tls);
     let pool = this.pools.get(key);
     if (pool !== undefined) return pool;
-    if (USE_UNDICI) pool = new UndiciClient(origin, connectTimeout, tls);
-    else {
-      pool = new H1Pool(origin, {
-        connectTimeout,
-        tls: tls.options,
-        keepAliveTimeout: 4_000,
-        keepAliveMaxTimeout: 60_000,
-        maxHeaderSize: 64 * 1024,
-        // Timeouts are set per request from the service (read_timeout).
-        headersTimeout: 0,
-        bodyTimeout: 0,
-      });
-    }
+    pool = createClient(origin, connectTimeout, tls);
     this.pools.set(key, pool);
     return pool;
+  }
+
+  /** The registered client for these settings, without creating one. */
+  find(origin: string, connectTimeout: number, tls: UpstreamTls): UpstreamClient | undefined {
+    return this.pools.get(poolKey(origin, connectTimeout, tls));
   }
 
   /** Closes (after their in-flight requests) every client not in `inUse`. */

@@ -14,6 +14,8 @@ import type { PluginDefinition } from '../../../src/plugins/api.js';
 interface StampConfig {
   header: string;
   value: string;
+  /** An Upstream entity stamped requests go to instead of the service's host (null: the service's). */
+  upstream: string | null;
 }
 
 const plugin: PluginDefinition = {
@@ -26,14 +28,17 @@ const plugin: PluginDefinition = {
     properties: {
       header: { type: 'string', pattern: '^[A-Za-z0-9-]+$', default: 'x-stamp' },
       value: { type: 'string', default: 'sluice' },
+      upstream: { type: ['string', 'null'], default: null },
     },
   },
   create(instance) {
     // Runs once per configuration: the request path only calls the closures.
-    const { header, value } = instance.config as unknown as StampConfig;
+    const { header, value, upstream } = instance.config as unknown as StampConfig;
     return {
       access(req) {
         req.setUpstreamHeader(header, value);
+        // Every context member always exists: no optional calls. An unknown name throws (500).
+        if (upstream !== null) req.setUpstream(upstream);
       },
       log(req, info) {
         if (info.status >= 500) console.warn(`header-stamp: ${req.requestId} ended ${info.status}`);

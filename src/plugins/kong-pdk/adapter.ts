@@ -12,7 +12,7 @@
  * within the timeout with a JSON 504. Either way the log line names the plugin and the phase.
  */
 import type { PluginInstance } from '../../config/types.js';
-import type { AccessResult, ConsumerIndex, LogInfo, PluginContext, PluginDefinition, PluginHandlers, PluginResponse } from '../types.js';
+import type { AccessResult, ConsumerIndex, LogInfo, PluginContext, PluginDefinition, PluginHandlers, PluginResponse, RequestBodyCapability, ResponseBodyCapability } from '../types.js';
 import { pluginLog, runtime, unwatchPhase, watchPhase, type Pending } from '../custom/runtime.js';
 import { Kong, KongState, PdkUnsupportedError, type KongPhase } from './pdk.js';
 import { kongSchemaToJsonSchema } from './schema.js';
@@ -76,14 +76,15 @@ export function kongDefinition(name: string, mod: KongModule, file: string): Plu
         throw new Error(`plugin ${name}: new Plugin(config) threw: ${(e as Error).message}`);
       }
       const consumers = ctx.consumers;
-      const h: PluginHandlers = {};
+      let h: PluginHandlers = {};
       if (hasRewrite || hasAccess) {
-        h.access = (req) => accessPhase(name, plugin, consumers, req, hasRewrite, hasAccess);
-        if (wantsBody) h.bufferRequestBody = true;
+        // The PDK's body functions read the capability (KongState.body); others never see a body.
+        if (wantsBody) h = { bufferRequestBody: true, access: (req, b) => accessPhase(name, plugin, consumers, req, b, hasRewrite, hasAccess) };
+        else h.access = (req) => accessPhase(name, plugin, consumers, req, null, hasRewrite, hasAccess);
       }
       if (hasResponse) {
         h.bufferResponseBody = () => WANT_WHOLE_BODY;
-        h.body = (req, status, body) => responsePhase(name, plugin, consumers, req, status, body);
+        h.body = (req, status, body, response) => responsePhase(name, plugin, consumers, req, status, body, response);
       }
       if (hasLog) h.log = (req, info) => logPhase(name, plugin, consumers, req, info);
       return h;
@@ -141,10 +142,10 @@ function runPhase(plugin: string, instance: Record<string, unknown>, phase: Kong
   });
 }
 
-function accessPhase(plugin: string, instance: Record<string, unknown>, consumers: ConsumerIndex, req: PluginContext, hasRewrite: boolean, hasAccess: boolean): AccessResult {
-  if (!hasRewrite) return settle(runPhase(plugin, instance, 'access', new KongState(req, plugin, 'access', consumers)));
-  const first = runPhase(plugin, instance, 'rewrite', new KongState(req, plugin, 'rewrite', consumers));
-  const next = (r: PluginResponse | null): AccessResult => (r !== null || !hasAccess ? (r ?? undefined) : settle(runPhase(plugin, instance, 'access', new KongState(req, plugin, 'access', consumers))));
+function accessPhase(plugin: string, instance: Record<string, unknown>, consumers: ConsumerIndex, req: PluginContext, body: RequestBodyCapability | null, hasRewrite: boolean, hasAccess: boolean): AccessResult {
+  if (!hasRewrite) return settle(runPhase(plugin, instance, 'access', new KongState(req, plugin, 'access', consumers, body)));
+  const first = runPhase(plugin, instance, 'rewrite', new KongState(req, plugin, 'rewrite', consumers, body));
+  const next = (r: PluginResponse | null): AccessResult => (r !== null || !hasAccess ? (r ?? undefined) : settle(runPhase(plugin, instance, 'access', new KongState(req, plugin, 'access', consumers, body))));
   if (first !== null && typeof (first as Promise<unknown>).then === 'function') return (first as Promise<PluginResponse | null>).then(next);
   return next(first as PluginResponse | null);
 }
@@ -161,7 +162,7 @@ const orUndefined = (r: PluginResponse | null): PluginResponse | undefined => r 
  * Kong's response phase, on the whole upstream body. The body hook of the proxy is synchronous
  * when it can be: this returns a promise only while the phase is pending (proxy: runBodyPhase).
  */
-function responsePhase(plugin: string, instance: Record<string, unknown>, consumers: ConsumerIndex, req: PluginContext, status: number, body: Buffer): Buffer | Promise<Buffer> {
+function responsePhase(plugin: string, instance: Record<string, unknown>, consumers: ConsumerIndex, req: PluginContext, status: number, body: Buffer, response: ResponseBodyCapability): Buffer | Promise<Buffer> {
   const state = new KongState(req, plugin, 'response', consumers);
   state.body = body;
   state.status = status;
@@ -171,7 +172,7 @@ function responsePhase(plugin: string, instance: Record<string, unknown>, consum
       req.removeResponseHeader(k);
       req.addResponseHeader(k, v);
     }
-    if (r.status !== status) req.setResponseStatus?.(r.status);
+    if (r.status !== status) response.setResponseStatus(r.status);
     if (r.body === undefined) return Buffer.from(JSON.stringify({ message: r.message ?? '', request_id: req.requestId }));
     return Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
   };

@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { createHash } from 'node:crypto';
 import type { Consumer } from '../../config/types.js';
-import type { ConsumerIndex, LogInfo, PluginContext, PluginResponse } from '../types.js';
+import type { ConsumerIndex, LogInfo, PluginContext, PluginResponse, RequestBodyCapability } from '../types.js';
 import { checkBytes, checkHeader, pluginLog } from '../custom/runtime.js';
 
 export type KongPhase = 'rewrite' | 'access' | 'response' | 'log';
@@ -28,6 +28,8 @@ export class KongState {
     readonly plugin: string,
     readonly phase: KongPhase,
     readonly consumers: ConsumerIndex,
+    /** The request body capability (access/rewrite of a plugin whose code reads bodies), else null. */
+    readonly requestBody: RequestBodyCapability | null = null,
   ) {}
 }
 
@@ -132,7 +134,9 @@ function kongConsumer(c: Consumer | null): Record<string, unknown> | null {
 }
 
 function rawBodyOf(s: KongState, fn: string): Buffer {
-  const b = s.req.requestBody;
+  if (s.requestBody !== null) return s.requestBody.requestBody;
+  // Response and log phases (Kong reads the body there too): the body read before access, if any.
+  const b = s.phase === 'response' || s.phase === 'log' ? s.req.requestBody : null;
   if (b === undefined || b === null) throw new Error(`${fn}: the request body was not buffered for this route (a plugin must call get_raw_body/get_body in its source for Sluice to buffer bodies)`);
   return b;
 }
@@ -286,17 +290,17 @@ class ServiceRequest {
   async setMethod(method: string): Promise<void> {
     const m = checkBytes('kong.service.request.set_method', 'method', method);
     if (!/^[A-Z]+$/.test(m)) throw new TypeError(`kong.service.request.set_method: invalid method ${JSON.stringify(m)}`);
-    if (this.s.req.setUpstreamMethod === undefined) throw unsupported('kong.service.request.set_method');
     this.s.req.setUpstreamMethod(m);
   }
   async setScheme(_scheme: string): Promise<void> {
     throw unsupported('kong.service.request.set_scheme');
   }
   async setRawBody(body: string | Buffer): Promise<void> {
-    if (this.s.req.setRequestBody === undefined || this.s.req.requestBody == null) {
+    const cap = this.s.requestBody;
+    if (cap === null) {
       throw new Error('kong.service.request.set_raw_body: the request body was not buffered for this route (mention get_raw_body/set_raw_body in the plugin)');
     }
-    this.s.req.setRequestBody(Buffer.isBuffer(body) ? body : Buffer.from(String(body)));
+    cap.setRequestBody(Buffer.isBuffer(body) ? body : Buffer.from(String(body)));
   }
   async setBody(args: unknown, mimetype?: string): Promise<void> {
     const type = (mimetype ?? this.s.req.header('content-type') ?? 'application/json').split(';')[0]!.trim().toLowerCase();
@@ -368,11 +372,31 @@ class Service {
   get response(): ServiceResponse {
     return (this.p ??= new ServiceResponse(this.s));
   }
-  async setUpstream(_host: string): Promise<void> {
-    throw unsupported('kong.service.set_upstream');
+  /**
+   * Kong: routes this request to the Upstream entity `host` (its balancer). An unknown name is
+   * Lua's `nil, err`, which kong-js-pdk turns into a rejection: "could not find an Upstream named".
+   */
+  async setUpstream(host: string): Promise<boolean> {
+    if (typeof host !== 'string') throw new TypeError('kong.service.set_upstream: host must be a string');
+    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_upstream is only available in the access phase');
+    try {
+      this.s.req.setUpstream(host);
+    } catch (e) {
+      throw new Error(`kong.service.set_upstream: ${(e as Error).message}`);
+    }
+    return true;
   }
-  async setTarget(_host: string, _port: number): Promise<void> {
-    throw unsupported('kong.service.set_target');
+  /** Kong: sends this request to host:port directly, bypassing the balancer (retries go to the same target). */
+  async setTarget(host: string, port: number): Promise<void> {
+    if (typeof host !== 'string') throw new TypeError('kong.service.set_target: host must be a string');
+    if (typeof port !== 'number' || !Number.isInteger(port)) throw new TypeError('kong.service.set_target: port must be an integer');
+    if (port < 0 || port > 65535) throw new RangeError(`kong.service.set_target: port must be an integer between 0 and 65535: given ${port}`);
+    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_target is only available in the rewrite and access phases');
+    try {
+      this.s.req.setTarget(host, port);
+    } catch (e) {
+      throw new Error(`kong.service.set_target: ${(e as Error).message}`);
+    }
   }
 }
 pdkClass(Service, 'service');

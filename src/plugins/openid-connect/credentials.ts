@@ -21,9 +21,8 @@ function queryParam(req: PluginContext, name: string): string | undefined {
 
 const parsedBodies = new WeakMap<Buffer, Record<string, unknown> | null>();
 
-function bodyParam(req: PluginContext, name: string): string | undefined {
-  const body = req.requestBody;
-  if (body === undefined || body === null || body.length === 0) return undefined;
+function bodyParam(req: PluginContext, name: string, body: Buffer | null): string | undefined {
+  if (body === null || body.length === 0) return undefined;
   let parsed = parsedBodies.get(body);
   if (parsed === undefined) {
     parsed = null;
@@ -44,7 +43,8 @@ function bodyParam(req: PluginContext, name: string): string | undefined {
 }
 
 /** The bearer token (Authorization header, `access_token` argument, or the bearer cookie). */
-export function findBearer(req: PluginContext, types: ReadonlySet<ParamType>, cookieName: string | null): Found | undefined {
+/** `body`: the request body when the plugin buffered it (a param type lists `body`), else null. */
+export function findBearer(req: PluginContext, body: Buffer | null, types: ReadonlySet<ParamType>, cookieName: string | null): Found | undefined {
   if (types.has('header')) {
     const t = bearerToken(req.header('authorization'));
     if (t !== undefined) return { value: t, from: 'header' };
@@ -54,7 +54,7 @@ export function findBearer(req: PluginContext, types: ReadonlySet<ParamType>, co
     if (t !== undefined) return { value: t, from: 'query' };
   }
   if (types.has('body')) {
-    const t = bodyParam(req, 'access_token');
+    const t = bodyParam(req, 'access_token', body);
     if (t !== undefined) return { value: t, from: 'body' };
   }
   if (types.has('cookie') && cookieName !== null) {
@@ -65,7 +65,7 @@ export function findBearer(req: PluginContext, types: ReadonlySet<ParamType>, co
 }
 
 /** A named parameter (id_token_param_name, refresh_token_param_name): a header of that name, or an argument. */
-export function findNamed(req: PluginContext, types: ReadonlySet<ParamType>, name: string): Found | undefined {
+export function findNamed(req: PluginContext, body: Buffer | null, types: ReadonlySet<ParamType>, name: string): Found | undefined {
   if (types.has('header')) {
     const v = req.header(name.toLowerCase());
     if (v !== undefined && v !== '') return { value: bearerToken(v) ?? v, from: 'header' };
@@ -75,7 +75,7 @@ export function findNamed(req: PluginContext, types: ReadonlySet<ParamType>, nam
     if (v !== undefined) return { value: v, from: 'query' };
   }
   if (types.has('body')) {
-    const v = bodyParam(req, name);
+    const v = bodyParam(req, name, body);
     if (v !== undefined) return { value: v, from: 'body' };
   }
   return undefined;
@@ -90,7 +90,7 @@ export interface Pair {
   header?: string;
 }
 
-export function findPair(req: PluginContext, types: ReadonlySet<ParamType>, idName: string, secretName: string): Pair | undefined {
+export function findPair(req: PluginContext, body: Buffer | null, types: ReadonlySet<ParamType>, idName: string, secretName: string): Pair | undefined {
   if (types.has('header')) {
     const h = req.header('authorization');
     if (h !== undefined && h.length > 6 && h.slice(0, 6).toLowerCase() === 'basic ') {
@@ -101,9 +101,8 @@ export function findPair(req: PluginContext, types: ReadonlySet<ParamType>, idNa
   }
   for (const from of ['query', 'body'] as const) {
     if (!types.has(from)) continue;
-    const read = from === 'query' ? queryParam : bodyParam;
-    const id = read(req, idName);
-    const secret = read(req, secretName);
+    const id = from === 'query' ? queryParam(req, idName) : bodyParam(req, idName, body);
+    const secret = from === 'query' ? queryParam(req, secretName) : bodyParam(req, secretName, body);
     if (id !== undefined && secret !== undefined) return { id, secret, from };
   }
   return undefined;

@@ -33,7 +33,7 @@ export const openidConnect: PluginDefinition = {
     const fallback = anonymousFallback(conf.anonymous, ctx.consumers);
 
     /** The first flow that applies to the request: its result, or a response of its own (login, logout). */
-    const authenticate = async (req: PluginContext): Promise<Authenticated | PluginResponse> => {
+    const authenticate = async (req: PluginContext, body: Buffer | null): Promise<Authenticated | PluginResponse> => {
       const cookies = req.header('cookie');
       // 1. The IdP redirecting back after login.
       if (m.has('authorization_code') && cookies !== undefined && req.query.includes('state=')) {
@@ -53,17 +53,17 @@ export const openidConnect: PluginDefinition = {
       }
       // 4. A refresh token sent by the client.
       if (m.has('refresh_token') && conf.refresh_token_param_name !== null) {
-        const rt = findNamed(req, conf.refresh_token_param_type, conf.refresh_token_param_name);
+        const rt = findNamed(req, body, conf.refresh_token_param_type, conf.refresh_token_param_name);
         if (rt !== undefined) return refreshToken(core, rt.value);
       }
       // 5. A bearer token.
       if (takesBearer(core)) {
-        const found = findBearer(req, conf.bearer_token_param_type, conf.bearer_token_cookie_name);
+        const found = findBearer(req, body, conf.bearer_token_param_type, conf.bearer_token_cookie_name);
         if (found !== undefined) return { ...(await bearer(core, found.value)), tokenFrom: found.from };
       }
       // 6. A password (with the gateway's client), then client credentials (the client's own).
       if (m.has('password') && conf.client_id !== null) {
-        const pair = findPair(req, conf.password_param_type, 'username', 'password');
+        const pair = findPair(req, body, conf.password_param_type, 'username', 'password');
         if (pair !== undefined) {
           try {
             return await password(core, pair);
@@ -73,7 +73,7 @@ export const openidConnect: PluginDefinition = {
         }
       }
       if (m.has('client_credentials')) {
-        const pair = findPair(req, conf.client_credentials_param_type, 'client_id', 'client_secret');
+        const pair = findPair(req, body, conf.client_credentials_param_type, 'client_id', 'client_secret');
         if (pair !== undefined) return clientCredentials(core, pair);
       }
       // 7. A browser: log in at the IdP (only with the gateway's own client).
@@ -82,9 +82,9 @@ export const openidConnect: PluginDefinition = {
     };
 
     /** An id token sent by the client (id_token_param_name): verified for this client, its claims under the access token's. */
-    const withIdToken = async (req: PluginContext, a: Authenticated): Promise<Authenticated> => {
+    const withIdToken = async (req: PluginContext, body: Buffer | null, a: Authenticated): Promise<Authenticated> => {
       if (conf.id_token_param_name === null) return a;
-      const found = findNamed(req, conf.id_token_param_type, conf.id_token_param_name);
+      const found = findNamed(req, body, conf.id_token_param_type, conf.id_token_param_name);
       if (found === undefined) return a;
       const claims = await core.verifyJwt(found.value, { audience: conf.client_id ?? undefined, what: 'id token' });
       return { ...a, claims: { ...claims, ...a.claims }, idToken: found.value };
@@ -99,23 +99,23 @@ export const openidConnect: PluginDefinition = {
       return err.response;
     };
 
-    return {
-      // Tokens and credentials in the body are read only where a param type lists `body`.
-      bufferRequestBody: [conf.bearer_token_param_type, conf.client_credentials_param_type, conf.password_param_type, conf.id_token_param_type, conf.refresh_token_param_type].some((t) => t.has('body')),
-      async access(req) {
-        if (req.method === 'OPTIONS' && !conf.run_on_preflight) return;
-        if (req.consumer !== null && fallback !== null) return;
-        try {
-          const got = await authenticate(req);
-          if ('status' in got) return got;
-          await authorize(core, req, await withIdToken(req, got));
-        } catch (err) {
-          const e = err instanceof DiscoveryError ? core.idpDown() : err;
-          if (!(e instanceof OidcError)) throw err;
-          if (e.kind === 'unauthorized' && fallback !== null) return fallback(req);
-          return failure(req, e);
-        }
-      },
+    const access = async (req: PluginContext, body: Buffer | null): Promise<PluginResponse | void> => {
+      if (req.method === 'OPTIONS' && !conf.run_on_preflight) return;
+      if (req.consumer !== null && fallback !== null) return;
+      try {
+        const got = await authenticate(req, body);
+        if ('status' in got) return got;
+        await authorize(core, req, await withIdToken(req, body, got));
+      } catch (err) {
+        const e = err instanceof DiscoveryError ? core.idpDown() : err;
+        if (!(e instanceof OidcError)) throw err;
+        if (e.kind === 'unauthorized' && fallback !== null) return fallback(req);
+        return failure(req, e);
+      }
     };
+    // Tokens and credentials in the body are read only where a param type lists `body`.
+    const readsBody = [conf.bearer_token_param_type, conf.client_credentials_param_type, conf.password_param_type, conf.id_token_param_type, conf.refresh_token_param_type].some((t) => t.has('body'));
+    if (readsBody) return { bufferRequestBody: true, access: (req, body) => access(req, body.requestBody) };
+    return { access: (req) => access(req, null) };
   },
 };

@@ -37,7 +37,7 @@ export const requestSizeLimiting: PluginDefinition = {
         }
         if (req.header('transfer-encoding') === undefined) return; // no body
         if (conf.require_content_length) return LENGTH_REQUIRED;
-        req.limitRequestBody?.(max);
+        req.limitRequestBody(max);
       },
     };
   },

@@ -1,4 +1,4 @@
-import type { PluginConfigProblem, PluginContext, PluginDefinition } from '../types.js';
+import type { PluginConfigProblem, PluginContext, PluginDefinition, RequestBodyCapability } from '../types.js';
 import { pluginSchema } from '../schema.js';
 import { compileTemplate, render, type Template } from './template.js';
 
@@ -230,56 +230,57 @@ export const requestTransformer: PluginDefinition = {
       }
     }
 
-    return {
-      bufferRequestBody: body !== null || formToQuery,
-      access(req) {
-        let parsedQuery: URLSearchParams | null = null;
-        const original = (): URLSearchParams => (parsedQuery ??= new URLSearchParams(req.query));
-        const val = (t: Template): string => render(t, req, original);
-        if (headers !== null) transformHeaders(req, headers, val);
+    /** The access phase; `bodyCap` is the request body when this instance asked for it. */
+    const access = (req: PluginContext, bodyCap: RequestBodyCapability | null): void => {
+      let parsedQuery: URLSearchParams | null = null;
+      const original = (): URLSearchParams => (parsedQuery ??= new URLSearchParams(req.query));
+      const val = (t: Template): string => render(t, req, original);
+      if (headers !== null) transformHeaders(req, headers, val);
 
-        let q: Multi | null = null;
-        if (method !== null && method !== req.method) req.setUpstreamMethod?.(method);
-        const kind = body !== null || formToQuery ? bodyKind(req.header('content-type')) : null;
-        const raw = req.requestBody ?? null;
-        if (formToQuery && kind === 'form' && raw !== null && raw.length > 0) {
-          const form = parseMulti(raw.toString('utf8'));
-          if (form.size > 0) {
-            q = parseMulti(req.query);
-            for (const [k, vs] of form) {
-              const cur = q.get(k);
-              if (cur === undefined) q.set(k, [...vs]);
-              else cur.push(...vs);
-            }
+      let q: Multi | null = null;
+      if (method !== null && method !== req.method) req.setUpstreamMethod(method);
+      const kind = body !== null || formToQuery ? bodyKind(req.header('content-type')) : null;
+      const raw = bodyCap === null ? null : bodyCap.requestBody;
+      if (formToQuery && kind === 'form' && raw !== null && raw.length > 0) {
+        const form = parseMulti(raw.toString('utf8'));
+        if (form.size > 0) {
+          q = parseMulti(req.query);
+          for (const [k, vs] of form) {
+            const cur = q.get(k);
+            if (cur === undefined) q.set(k, [...vs]);
+            else cur.push(...vs);
           }
         }
-        if (query !== null) {
-          const fresh = q === null;
-          q ??= parseMulti(req.query);
-          if (!applyMulti(q, query, val) && fresh) q = null;
-        }
-        if (q !== null) req.setUpstreamQuery(encodeMulti(q));
+      }
+      if (query !== null) {
+        const fresh = q === null;
+        q ??= parseMulti(req.query);
+        if (!applyMulti(q, query, val) && fresh) q = null;
+      }
+      if (q !== null) req.setUpstreamQuery(encodeMulti(q));
 
-        if (body !== null && kind !== null && raw !== null) {
-          const hasContent = raw.length > 0;
-          if (kind === 'json') {
-            let json: unknown = {};
-            if (hasContent) {
-              try {
-                json = JSON.parse(raw.toString('utf8'));
-              } catch {
-                return; // not JSON after all: sent unchanged, as Kong
-              }
+      if (body !== null && kind !== null && raw !== null) {
+        const hasContent = raw.length > 0;
+        if (kind === 'json') {
+          let json: unknown = {};
+          if (hasContent) {
+            try {
+              json = JSON.parse(raw.toString('utf8'));
+            } catch {
+              return; // not JSON after all: sent unchanged, as Kong
             }
-            if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
-            if (applyJson(json as Record<string, unknown>, body, val)) req.setRequestBody?.(Buffer.from(JSON.stringify(json)));
-          } else {
-            const form = hasContent ? parseMulti(raw.toString('utf8')) : new Map<string, string[]>();
-            if (applyMulti(form, body, val)) req.setRequestBody?.(Buffer.from(encodeMulti(form)));
           }
+          if (typeof json !== 'object' || json === null || Array.isArray(json)) return;
+          if (applyJson(json as Record<string, unknown>, body, val)) bodyCap!.setRequestBody(Buffer.from(JSON.stringify(json)));
+        } else {
+          const form = hasContent ? parseMulti(raw.toString('utf8')) : new Map<string, string[]>();
+          if (applyMulti(form, body, val)) bodyCap!.setRequestBody(Buffer.from(encodeMulti(form)));
         }
-        if (uri !== null) req.setUpstreamPath(val(uri));
-      },
+      }
+      if (uri !== null) req.setUpstreamPath(val(uri));
     };
+    // Body rules (and form-to-query) read the whole body: the proxy buffers it for this route.
+    if (body !== null || formToQuery) return { bufferRequestBody: true, access: (req, b) => access(req, b) };
+    return { access: (req) => access(req, null) };
   },
 };

@@ -180,17 +180,16 @@ export const requestValidator: PluginDefinition = {
       return coerce(raw[0]!, cp.type);
     }
 
-    function validateBody(req: PluginContext): PluginResponse | undefined {
+    function validateBody(req: PluginContext, raw: Buffer): PluginResponse | undefined {
       const ctHeader = req.header('content-type');
-      const raw = req.requestBody ?? null;
       const ct = ctHeader === undefined ? null : parseMedia(ctHeader);
       if (ct === null) {
-        if (raw === null || raw.length === 0) return undefined; // no body, no type: nothing to validate
+        if (raw.length === 0) return undefined; // no body, no type: nothing to validate
         return TYPE_NOT_ALLOWED;
       }
       if (!mediaAllowed(allowed, ct, c.content_type_parameter_validation)) return TYPE_NOT_ALLOWED;
       let data: unknown;
-      const text = raw === null ? '' : raw.toString('utf8');
+      const text = raw.toString('utf8');
       if (ct.sub === 'json' || ct.sub.endsWith('+json')) {
         try {
           data = JSON.parse(text);
@@ -209,26 +208,27 @@ export const requestValidator: PluginDefinition = {
       return fail(BODY_FAILED, 'request body ' + describeError(body!.errors?.[0]).replace(/^\//, '/'));
     }
 
-    return {
-      bufferRequestBody: body !== null,
-      access(req) {
-        if (params.length > 0) {
-          let q: URLSearchParams | null = null;
-          const query = (): URLSearchParams => (q ??= new URLSearchParams(req.query));
-          for (let i = 0; i < params.length; i++) {
-            const cp = params[i]!;
-            const v = paramValue(req, cp, query);
-            if (v === undefined) {
-              if (cp.p.required) return fail(PARAM_FAILED, `${cp.where} '${cp.p.name}' validation failed, [error] required parameter missing`);
-              continue;
-            }
-            if (cp.validate !== null && !cp.validate(v)) {
-              return fail(PARAM_FAILED, `${cp.where} '${cp.p.name}' validation failed, [error] ${describeError(cp.validate.errors?.[0])}`);
-            }
+    function validateParams(req: PluginContext): PluginResponse | undefined {
+      if (params.length > 0) {
+        let q: URLSearchParams | null = null;
+        const query = (): URLSearchParams => (q ??= new URLSearchParams(req.query));
+        for (let i = 0; i < params.length; i++) {
+          const cp = params[i]!;
+          const v = paramValue(req, cp, query);
+          if (v === undefined) {
+            if (cp.p.required) return fail(PARAM_FAILED, `${cp.where} '${cp.p.name}' validation failed, [error] required parameter missing`);
+            continue;
+          }
+          if (cp.validate !== null && !cp.validate(v)) {
+            return fail(PARAM_FAILED, `${cp.where} '${cp.p.name}' validation failed, [error] ${describeError(cp.validate.errors?.[0])}`);
           }
         }
-        if (body !== null) return validateBody(req);
-      },
-    };
+      }
+      return undefined;
+    }
+
+    // A body schema reads the whole body: the proxy buffers it for this route.
+    if (body !== null) return { bufferRequestBody: true, access: (req, b) => validateParams(req) ?? validateBody(req, b.requestBody) };
+    return { access: validateParams };
   },
 };

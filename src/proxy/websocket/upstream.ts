@@ -47,10 +47,11 @@ export class WsUpstream {
   connect(exclude: Peer | null): void {
     const u = this.u;
     if (u.aborted) return;
-    const service = this.service;
+    const service = u.serviceOverride ?? this.service; // a plugin's setUpstream / setTarget
     const peer = service.balancer.pick(null, exclude);
     if (peer === null) return u.fail(ERRORS.noHealthyTarget);
     this.peer = peer;
+    u.tried(peer);
     peer.active++;
     this.attempts++;
     this.connectTimedOut = false;

@@ -21,4 +21,10 @@ describe('examples/plugins', () => {
     const r = await runPlugin(stamp, { value: 'v' });
     expect(r.upstream.headers['x-stamp']).toBe('v');
   });
+
+  it('header-stamp sends stamped requests to its `upstream` (PluginContext.setUpstream)', async () => {
+    expect((await runPlugin(stamp, {})).upstream.target).toBeNull();
+    const r = await runPlugin(stamp, { upstream: 'canary' }, { upstreams: ['canary'] });
+    expect(r.upstream.target).toEqual({ upstream: 'canary' });
+  });
 });

@@ -10,7 +10,7 @@ import type { Route } from '../../../src/config/types.js';
 import { compileChains, PluginStateStore, type Chain } from '../../../src/plugins/chain.js';
 import { queryParam } from '../../../src/plugins/request-input.js';
 import { PERIODS, WindowClock, windowBounds } from '../../../src/plugins/rate-limiting/windows.js';
-import type { PluginContext, PluginResponse } from '../../../src/plugins/types.js';
+import type { PluginContext, PluginResponse, RequestBodyCapability } from '../../../src/plugins/types.js';
 import { config, y } from '../config/helpers.js';
 
 describe('queryParam', () => {
@@ -94,6 +94,8 @@ describe('WindowClock', () => {
   });
 });
 
+const NO_BODY: RequestBodyCapability = { requestBody: Buffer.alloc(0), setRequestBody() {} };
+
 /** A plugin context as the proxy's: headers by name built from the list, additions recorded. */
 function request(route: Route, query: string, raw: string[] = []): PluginContext & { added: string[]; chain: Chain | null; result: PluginResponse | 'passed' | null } {
   const headers: Record<string, string> = {};
@@ -125,6 +127,11 @@ function request(route: Route, query: string, raw: string[] = []): PluginContext
     },
     hideConsumerGroups: false,
     setUpstreamPath() {},
+    setUpstreamMethod() {},
+    setUpstream() {},
+    setTarget() {},
+    limitRequestBody() {},
+    authenticatedGroups: null,
     getResponseHeader: () => undefined,
     upstreamResponseHeaders: () => [],
     removeResponseHeader() {},
@@ -133,7 +140,7 @@ function request(route: Route, query: string, raw: string[] = []): PluginContext
 
 function run(chain: Chain, req: ReturnType<typeof request>): PluginResponse | undefined {
   for (const f of chain.access) {
-    const r = f(req);
+    const r = f(req, NO_BODY);
     if (r !== undefined) return r as PluginResponse;
   }
   return undefined;

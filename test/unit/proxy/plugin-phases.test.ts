@@ -49,6 +49,7 @@ function host(): PhaseHost & { outcome: Promise<string>; trace: string[]; cancel
       h.credentialId = id;
     },
     setUpstreamHeader() {}, setUpstreamQuery() {}, addResponseHeader() {}, removeResponseHeader() {}, hideConsumerGroups: false, setUpstreamPath() {}, getResponseHeader: () => undefined, upstreamResponseHeaders: () => [],
+    setUpstreamMethod() {}, setUpstream() {}, setTarget() {}, limitRequestBody() {}, authenticatedGroups: null, requestBody: null, setRequestBody() {},
     accessCancelled: () => h.cancelled,
     accessPassed: () => settle('passed'),
     accessRejected: (r: PluginResponse) => settle('rejected ' + r.status),
@@ -203,8 +204,8 @@ function fakeRequest(url: string, headers: Record<string, string>): unknown {
   };
 }
 
-function wsProxy(routeChain: Chain): WebSocketProxy {
-  const r = loadConfigString(`_format_version: "3.0"\nservices:\n  - name: up\n    url: ws://127.0.0.1:${upstreamPort}\n    routes:\n      - name: r\n        paths: [/r]\n`, 'gw.yaml', { env: {} });
+function wsProxy(routeChain: Chain, servicePort = upstreamPort): WebSocketProxy {
+  const r = loadConfigString(`_format_version: "3.0"\nservices:\n  - name: up\n    url: ws://127.0.0.1:${servicePort}\n    routes:\n      - name: r\n        paths: [/r]\n`, 'gw.yaml', { env: {} });
   if (!r.ok) throw new Error(r.errors.map((e) => e.message).join('\n'));
   const snapshot = compile(r.config, { pools: new PoolRegistry() });
   snapshot.routes[0]!.chain = routeChain;
@@ -253,6 +254,18 @@ describe('WsUpgrade plugin phases', () => {
     expect(logs).toHaveLength(1);
     expect(logs[0]!.status).toBe(101);
     expect(logs[0]!.upstreamLatencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it("a plugin's setTarget sends the upstream handshake to that host:port instead of the service's", async () => {
+    const c = chain([(ctx) => ctx.setTarget('127.0.0.1', upstreamPort)]);
+    const before = upstreamConnections;
+    // The service points at port 1 (nothing listens): only the override reaches the upstream.
+    const { res, conn } = start(wsProxy(c, 1));
+    await until(() => res.upgraded || res.status !== '');
+    expect(res.status).toBe('101 Switching Protocols');
+    expect(upstreamConnections).toBe(before + 1);
+    expect(conn.peer?.port).toBe(upstreamPort);
+    conn.onClientClose(1000, new ArrayBuffer(0));
   });
 
   it('a refused upgrade: plugin status, JSON body, plugin and header-phase headers, log phase once, no upstream', async () => {

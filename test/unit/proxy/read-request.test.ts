@@ -4,6 +4,7 @@ import { PluginRequest } from '../../../src/proxy/plugin-request.js';
 
 /** The request reader on its own: a uWS request stand-in handing headers out in arrival order. */
 class Reader extends PluginRequest {
+  readonly snapshot = null as never;
   read(headers: Array<[string, string]>, ids = { idPrefix: 'abcd', idCounter: 41 }): this {
     const req = {
       getCaseSensitiveMethod: () => 'GET',
