@@ -10,7 +10,7 @@ import { formatPath, warn, type Issue } from './issues.js';
  *     no answer, on any other (PURGE, PROPFIND, LINK...): Sluice never sees such a request;
  *   - uWS 20.57 hands Sluice every method.
  *
- * CONNECT is refused by Sluice itself (405, src/proxy/method.ts), on every build.
+ * CONNECT and TRACE are refused by Sluice itself (405, src/proxy/method.ts), on every build.
  */
 
 /** What uWS 20.30 routes to an `any` handler (upper case only; `get` is closed too). */
@@ -42,6 +42,8 @@ export function checkRouteMethods(routes: readonly RouteEntity[], uws: string | 
       const at = `${formatPath(path)} ${m}`;
       if (m === 'CONNECT') {
         out.push(warn(path, `${at}: Sluice answers every CONNECT request with 405 (it opens no tunnels, as Kong's nginx), so no request matches this method`));
+      } else if (m === 'TRACE') {
+        out.push(warn(path, `${at}: Sluice answers every TRACE request with 405, as Kong's nginx does (cross-site tracing), so no request matches this method`));
       } else if (uws === null && !UWS_2030_METHODS.has(m)) {
         out.push(warn(path, `${at}: uWebSockets.js 20.30 (Node 20 on glibc < 2.38) closes the connection for this method before Sluice sees the request, and no uWebSockets.js build loads here to tell which one will serve; uWS 20.57 (Node 22/24 on glibc >= 2.38) serves it`));
       } else if (uws !== undefined && uws !== null && !uwsDeliversMethod(uws, m)) {

@@ -161,7 +161,6 @@ class FakeContext implements PluginContext {
   status = 200;
   errorMessage: string | null = null;
   hideConsumerGroups = false;
-  authenticatedGroups: readonly string[] | null = null;
   target: UpstreamTarget | null = null;
   constructor(private readonly req: FakeRequest) {
     const [p, q] = (req.path ?? '/').split('?', 2) as [string, string | undefined];

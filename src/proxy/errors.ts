@@ -28,6 +28,7 @@ export const ERRORS = {
   forbidden: { status: 403, message: 'Forbidden' },
   notFound: { status: 404, message: 'Not found' },
   connectMethod: { status: 405, message: 'Method not allowed: CONNECT (the gateway does not open tunnels)' },
+  traceMethod: { status: 405, message: 'Method not allowed: TRACE' },
   bodyTooLarge: { status: 413, message: 'Request size limit exceeded' },
   httpsRequired: { status: 426, message: 'Please use HTTPS protocol', headers: { connection: 'Upgrade', upgrade: 'TLS/1.2, HTTP/1.1' } },
   rateLimited: { status: 429, message: 'API rate limit exceeded' },

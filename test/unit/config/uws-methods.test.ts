@@ -33,6 +33,7 @@ function warningsOn(uws: string | null | undefined): string[] {
 }
 
 const CONNECT = `${FILE}:14:9 routes[tunnel].methods[0] CONNECT: Sluice answers every CONNECT request with 405 (it opens no tunnels, as Kong's nginx), so no request matches this method`;
+const TRACE = `${FILE}:15:9 routes[tunnel].methods[1] TRACE: Sluice answers every TRACE request with 405, as Kong's nginx does (cross-site tracing), so no request matches this method`;
 
 describe('route methods the uWS build cannot serve', () => {
   it('uWS 20.30: a warning per method it closes the connection for, at the method', () => {
@@ -42,21 +43,22 @@ describe('route methods the uWS build cannot serve', () => {
       closes('8:19', 'services[s].routes[cache].methods[0]', 'PURGE'),
       closes('8:31', 'services[s].routes[cache].methods[2]', 'PROPFIND'),
       CONNECT,
+      TRACE,
     ]);
   });
 
-  it('uWS 20.57: serves every method; only CONNECT (refused by Sluice on every build) is warned about', () => {
-    expect(warningsOn('20.57.0')).toEqual([CONNECT]);
+  it('uWS 20.57: serves every method; only CONNECT and TRACE (refused by Sluice on every build) are warned about', () => {
+    expect(warningsOn('20.57.0')).toEqual([CONNECT, TRACE]);
   });
 
   it('no build loads here: says what 20.30 would do', () => {
     const w = warningsOn(null);
-    expect(w).toHaveLength(3);
+    expect(w).toHaveLength(4);
     expect(w[0]).toBe(`${FILE}:8:19 services[s].routes[cache].methods[0] PURGE: uWebSockets.js 20.30 (Node 20 on glibc < 2.38) closes the connection for this method before Sluice sees the request, and no uWebSockets.js build loads here to tell which one will serve; uWS 20.57 (Node 22/24 on glibc >= 2.38) serves it`);
   });
 
-  it('without a build to check (library use), only the CONNECT warning', () => {
-    expect(warningsOn(undefined)).toEqual([CONNECT]);
+  it('without a build to check (library use), only the CONNECT and TRACE warnings', () => {
+    expect(warningsOn(undefined)).toEqual([CONNECT, TRACE]);
   });
 
   it('the measured method lists', () => {

@@ -264,8 +264,8 @@ describe('WsUpgrade plugin phases', () => {
     await until(() => res.upgraded || res.status !== '');
     expect(res.status).toBe('101 Switching Protocols');
     expect(upstreamConnections).toBe(before + 1);
-    expect(conn.peer?.port).toBe(upstreamPort);
-    conn.onClientClose(1000, new ArrayBuffer(0));
+    expect(conn.upstream?.peer?.port).toBe(upstreamPort);
+    conn.relay!.onClientClose(1000, new ArrayBuffer(0));
   });
 
   it('a refused upgrade: plugin status, JSON body, plugin and header-phase headers, log phase once, no upstream', async () => {
