@@ -105,7 +105,7 @@ function outcome(snapshot: Snapshot, match: RouteMatch, secure: boolean): Outcom
     }
     return { status: 404, message: 'no Route matched with those values (the route does not accept this protocol)' };
   }
-  if (rt.service === null) return { status: 502, message: rt.route.service === null ? 'The route has no service to proxy to' : 'Service unavailable' };
+  if (rt.service === null) return rt.route.service === null ? { status: 503, message: 'no Service found with those values' } : { status: 502, message: 'Service unavailable' };
   return { status: null, message: null };
 }
 

@@ -35,7 +35,7 @@ export const ERRORS = {
   headersTooLarge: { status: 431, message: 'Request header fields too large' },
   internal: { status: 500, message: 'An unexpected error occurred' },
   badGateway: { status: 502, message: 'An invalid response was received from the upstream server' },
-  noService: { status: 502, message: 'The route has no service to proxy to' },
+  noService: { status: 503, message: 'no Service found with those values' },
   noHealthyTarget: { status: 503, message: 'failure to get a peer from the ring-balancer' },
   serviceDisabled: { status: 503, message: 'Service unavailable' },
   upstreamTimeout: { status: 504, message: 'The upstream server is timing out' },
