@@ -1,30 +1,10 @@
 /** udp-log through the plugin harness, against a real UDP receiver on 127.0.0.1. */
-import { createSocket, type Socket } from 'node:dgram';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useUdpReceiver } from '../../../test/helpers/udp-receiver.js';
 import { createPluginRunner, runPlugin } from '../harness.js';
 import { udpLog } from './index.js';
 
-let socket: Socket | null = null;
-afterEach(async () => {
-  if (socket !== null) await new Promise<void>((r) => socket!.close(() => r()));
-  socket = null;
-});
-
-async function receiver(): Promise<{ port: number; datagrams: (n: number) => Promise<string[]> }> {
-  const got: string[] = [];
-  let waiting: { n: number; resolve: (d: string[]) => void } | null = null;
-  socket = createSocket('udp4');
-  socket.on('message', (m) => {
-    got.push(m.toString());
-    if (waiting !== null && got.length >= waiting.n) waiting.resolve(got.slice(0, waiting.n));
-  });
-  await new Promise<void>((r) => socket!.bind(0, '127.0.0.1', r));
-  return {
-    port: (socket.address() as AddressInfo).port,
-    datagrams: (n) => (got.length >= n ? Promise.resolve(got.slice(0, n)) : new Promise((resolve) => (waiting = { n, resolve }))),
-  };
-}
+const receiver = useUdpReceiver();
 
 describe('udp-log (harness)', () => {
   it("sends one datagram per request holding Kong's JSON entry", async () => {
