@@ -7,7 +7,7 @@ import type { BalanceInput } from '../upstream/balancer.js';
 import type { Peer } from '../upstream/peer.js';
 import { ERRORS, errorBodyFast, type GatewayError } from './errors.js';
 import { appendForwardedHeaders, copyEndToEndHeaders } from './forwarded.js';
-import { isSkippedResponseHeader } from './headers.js';
+import { isListedIn, isSkippedResponseHeader, responseConnectionTokens } from './headers.js';
 import { admitHead, admitRoute } from './admit.js';
 import type { ProxyState } from './state.js';
 import { isHeaderName, isSafeHeaderValue, wireTarget, wireValue } from './bytes.js';
@@ -357,8 +357,10 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     const out: string[] = [];
     const up = this.upstreamHeaders;
     if (up === null) return out;
+    const listed = responseConnectionTokens(up);
     for (let i = 0; i < up.length; i += 2) {
       if (isSkippedResponseHeader(up[i]!) !== null) continue;
+      if (listed !== null && isListedIn(listed, up[i]!)) continue;
       out.push(up[i]!.toString('latin1').toLowerCase(), up[i + 1]!.toString('latin1'));
     }
     return out;
@@ -645,6 +647,8 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
     let upstreamVia: string | null = null;
     let length = -1;
     let coded = false;
+    // Headers the upstream's Connection names are hop-by-hop too (RFC 9110 §7.6.1).
+    const listed = responseConnectionTokens(headers);
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       const skipped = isSkippedResponseHeader(name);
@@ -655,6 +659,7 @@ export class ProxyRequest extends PluginRequest implements UpstreamHandler, Phas
         continue;
       }
       if (removed !== null && removed.has(name.toString('latin1').toLowerCase())) continue;
+      if (listed !== null && isListedIn(listed, name)) continue;
       res.writeHeader(name, headers[i + 1]!);
     }
     // Transfer-Encoding with Content-Length (RFC 9112 §6.3): the coding frames the body, the
