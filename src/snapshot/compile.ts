@@ -1,6 +1,9 @@
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Certificate, Config, Service, Upstream } from '../config/types.js';
 import { createRouter } from '../router/index.js';
+import { BalancedClient } from '../upstream/balanced.js';
+import { PassiveHealthClient } from '../upstream/passive-health.js';
+import { RetryClient } from '../upstream/retry.js';
 import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
 import { PeerRegistry, type Peer } from '../upstream/peer.js';
 import { ActiveHealthChecker, PassiveHealth, newHealth } from '../upstream/health.js';
@@ -39,6 +42,7 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
     hostHeader,
     weight,
     pool,
+    client: pool,
     active: 0,
     healthy: true,
     health: newHealth(),
@@ -50,6 +54,7 @@ function makePeer(scheme: 'http' | 'https', host: string, port: number, weight: 
   peer.hostHeader = hostHeader;
   const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
   peer.passive = passive !== null && passive.enabled ? passive : null;
+  peer.client = peer.passive === null ? pool : new PassiveHealthClient(pool, peer, peer.passive);
   if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
   return peer;
 }
@@ -75,7 +80,9 @@ function compileService(service: Service, upstreams: ReadonlyMap<string, Upstrea
   } else {
     balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, null, ctx, peers, tls)]);
   }
-  return { service, upstream, balancer, scheme, tls, readTimeout: service.read_timeout, retries: service.retries };
+  // Requests go through retry → balancer (a peer per attempt) → the peer's client.
+  const client = new RetryClient(new BalancedClient(balancer), service.retries);
+  return { service, upstream, balancer, client, scheme, tls, readTimeout: service.read_timeout, retries: service.retries };
 }
 
 /**

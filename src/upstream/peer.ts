@@ -28,8 +28,10 @@ export interface Peer {
   /** Value of the upstream Host header when the route does not preserve the client's. */
   hostHeader: string;
   weight: number;
-  /** Sends requests to this peer (client.ts: h1/ or undici). */
+  /** The pooled client of this peer's origin (client.ts: h1/ or undici), shared via PoolRegistry. */
   pool: UpstreamClient;
+  /** What requests to this peer go through: `pool`, wrapped by passive-health.ts when the upstream has passive checks. */
+  client: UpstreamClient;
   /** Requests in flight to this peer (least-connections, metrics). */
   active: number;
   /** Passive/active health; an unhealthy peer gets no traffic. */
