@@ -23,9 +23,11 @@ const NO_PEER = Object.assign(new Error('failure to get a peer from the ring-bal
  * once per service at snapshot compile time.
  */
 export class BalancedClient implements UpstreamClient<ServiceRequest> {
-  readonly returnsBodies = true;
+  readonly returnsBodies: boolean;
 
-  constructor(readonly balancer: Balancer) {}
+  constructor(readonly balancer: Balancer) {
+    this.returnsBodies = balancer.peers.every((p) => p.client.returnsBodies);
+  }
 
   dispatch(req: ServiceRequest, handler: UpstreamHandler): boolean {
     const peer = this.balancer.pick(req.hash, req.peer);
