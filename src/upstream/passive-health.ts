@@ -79,10 +79,6 @@ class PassiveHandler implements UpstreamHandler {
     return this.inner?.forwarded === true;
   }
 
-  onAttempt(): void {
-    this.inner!.onAttempt?.();
-  }
-
   private release(): UpstreamHandler {
     const inner = this.inner!;
     this.inner = null;
