@@ -1,7 +1,7 @@
 // Shared helpers for the benchmarks: processes pinned to cores, CPU time from /proc, load
 // generators (wrk when installed, else autocannon), free ports, and table printing.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -156,7 +156,8 @@ function parseWrkLatency(s) {
  * Runs load against `url` for DURATION seconds, pinned to core 0. `serverPids` are measured for
  * CPU time. Returns { rps, p50, p99, cpuUsPerReq, errors, tool }.
  */
-export async function load(url, { serverPids = [], method = 'GET', body = null, connections = CONNECTIONS, duration = DURATION, cores = '0' } = {}) {
+export async function load(url, { serverPids = [], method = 'GET', body = null, connections = CONNECTIONS, duration = DURATION, cores = '0', perfPid = null } = {}) {
+  const perf = perfPid === null ? null : startPerf(perfPid);
   const cpu0 = treeCpuSeconds(serverPids);
   let result;
   if (HAS_WRK) {
@@ -192,7 +193,32 @@ export async function load(url, { serverPids = [], method = 'GET', body = null, 
   }
   const cpu = treeCpuSeconds(serverPids) - cpu0;
   result.cpuUsPerReq = serverPids.length && result.total ? (cpu * 1e6) / result.total : NaN;
+  const instructions = perf === null ? NaN : await perf.stop();
+  result.instrPerReq = result.total ? instructions / result.total : NaN;
   return result;
+}
+
+/**
+ * `perf stat -e instructions:u` attached to `pid` (all its threads) until stop(), which resolves
+ * to the count, or NaN when perf is missing, not permitted, or the machine has no such counter
+ * (most VMs): the column then reads "n/a" and everything else is measured as before.
+ */
+export function startPerf(pid) {
+  if (!existsSync('/usr/bin/perf')) return { stop: async () => NaN };
+  const child = spawn('/usr/bin/perf', ['stat', '-x', ',', '-e', 'instructions:u', '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  child.on('error', () => undefined);
+  const exited = new Promise((r) => child.once('close', r));
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
+      const line = err.split('\n').find((l) => l.includes('instructions'));
+      const n = line === undefined ? NaN : Number(line.split(',')[0]);
+      return Number.isFinite(n) ? n : NaN;
+    },
+  };
 }
 
 /** BENCH_ROUNDS: interleaved rounds per measurement; figures are medians, ratios taken round by round. */
@@ -207,6 +233,7 @@ export function medianResult(list) {
     p50: median(list.map((x) => x.p50)),
     p99: median(list.map((x) => x.p99)),
     cpuUsPerReq: median(list.map((x) => x.cpuUsPerReq)),
+    instrPerReq: median(list.map((x) => x.instrPerReq ?? NaN)),
     errors: list.reduce((a, x) => a + x.errors, 0),
   };
 }
@@ -222,7 +249,7 @@ export async function measureRounds(targets) {
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < targets.length; k++) {
       const t = targets[(r + k) % targets.length];
-      out[t.name].push(await load(t.url, { serverPids: t.pids, method: t.method, body: t.body }));
+      out[t.name].push(await load(t.url, { serverPids: t.pids, method: t.method, body: t.body, perfPid: t.perfPid ?? null }));
     }
   }
   return out;

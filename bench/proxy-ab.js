@@ -11,13 +11,13 @@ const upstream = await startBenchUpstream();
 const yaml = `_format_version: "3.0"\nservices:\n  - name: bench\n    url: ${upstream.url}\n    routes:\n      - name: bench\n        paths: [/bench]\n`;
 const gws = [];
 for (const [name, root] of builds) gws.push([name, await startSluice(yaml, { root })]);
-const rows = [['scenario', 'build', 'req/s', 'p50 ms', 'CPU µs/req']];
+const rows = [['scenario', 'build', 'req/s', 'p50 ms', 'CPU µs/req', 'instr:u/req']];
 try {
   for (const sc of [{ name: 'GET', path: '/bench/hello', method: 'GET', body: null }, { name: 'POST 16 KiB', path: '/bench/echo', method: 'POST', body: 16384 }]) {
-    const res = await measureRounds(gws.map(([name, g]) => ({ name, url: g.url + sc.path, pids: [g.child.pid], method: sc.method, body: sc.body })));
+    const res = await measureRounds(gws.map(([name, g]) => ({ name, url: g.url + sc.path, pids: [g.child.pid], perfPid: g.child.pid, method: sc.method, body: sc.body })));
     for (const [name] of gws) {
       const r = medianResult(res[name]);
-      rows.push([sc.name, name, fmt(r.rps), fmt(r.p50, 2), fmt(r.cpuUsPerReq, 1) + '  (' + res[name].map((x) => fmt(x.cpuUsPerReq, 1)).join(', ') + ')']);
+      rows.push([sc.name, name, fmt(r.rps), fmt(r.p50, 2), fmt(r.cpuUsPerReq, 1) + '  (' + res[name].map((x) => fmt(x.cpuUsPerReq, 1)).join(', ') + ')', Number.isFinite(r.instrPerReq) ? fmt(r.instrPerReq) : 'n/a']);
     }
   }
 } finally {

@@ -4,7 +4,9 @@
  * Host / X-Forwarded-* / X-Real-IP / Via. Output is a flat [name, value, name, value, ...] array
  * (undici's format); nothing else is allocated on the request path.
  */
-import { VIA_VALUE, isGatewayRequestHeader } from './headers.js';
+import { VIA_VALUE, connectionTokens, isGatewayRequestHeader, namesNoHeader } from './headers.js';
+
+export { connectionTokens } from './headers.js';
 
 /**
  * Appends the client's headers minus hop-by-hop ones, the ones the gateway sets itself, the
@@ -12,7 +14,7 @@ import { VIA_VALUE, isGatewayRequestHeader } from './headers.js';
  * WebSocket client generates itself).
  */
 export function copyEndToEndHeaders(out: string[], raw: readonly string[], connection: string | undefined, extraSkip: { has(name: string): boolean } | null): void {
-  const extraHop = connection !== undefined && connection.length > 10 ? connectionTokens(connection) : null;
+  const extraHop = connection !== undefined && !namesNoHeader(connection) ? connectionTokens(connection) : null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (isGatewayRequestHeader(name)) continue;
@@ -71,14 +73,4 @@ export function stripPort(host: string): string {
   }
   const colon = host.indexOf(':');
   return colon === -1 ? host : host.slice(0, colon);
-}
-
-/** Header names listed in `Connection` (hop-by-hop by declaration), or null when none. */
-export function connectionTokens(value: string): Set<string> | null {
-  const set = new Set<string>();
-  for (const t of value.split(',')) {
-    const tok = t.trim().toLowerCase();
-    if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') set.add(tok);
-  }
-  return set.size === 0 ? null : set;
 }

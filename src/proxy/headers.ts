@@ -84,3 +84,45 @@ function equalsLower(bytes: Buffer, lower: string): boolean {
 }
 
 export const VIA_VALUE = '1.1 sluice';
+
+/**
+ * Header names listed in `Connection` (hop-by-hop by declaration, RFC 9110 §7.6.1), or null when
+ * none. The same rule both ways: the client's request (forwarded.ts) and the upstream's response.
+ */
+export function connectionTokens(value: string): Set<string> | null {
+  const set = new Set<string>();
+  for (const t of value.split(',')) {
+    const tok = t.trim().toLowerCase();
+    if (tok !== '' && tok !== 'keep-alive' && tok !== 'close' && tok !== 'upgrade') set.add(tok);
+  }
+  return set.size === 0 ? null : set;
+}
+
+/** A `Connection` value that names no header: `close` or `keep-alive` (any case), the common ones. */
+export function namesNoHeader(value: string): boolean {
+  if (value.length === 5) return value.toLowerCase() === 'close';
+  if (value.length === 10) return value.toLowerCase() === 'keep-alive';
+  return false;
+}
+
+/**
+ * The names an upstream response's `Connection` header lists (raw [name, value, ...] pairs), or
+ * null. The common response (no Connection, or `close` / `keep-alive`) costs one length compare
+ * per header and makes no string.
+ */
+export function responseConnectionTokens(headers: readonly Buffer[]): Set<string> | null {
+  let value: string | null = null;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length !== 10 || !equalsLower(name, 'connection')) continue;
+    const v = headers[i + 1]!;
+    if ((v.length === 5 && equalsLower(v, 'close')) || (v.length === 10 && equalsLower(v, 'keep-alive'))) continue;
+    value = value === null ? v.toString('latin1') : value + ',' + v.toString('latin1');
+  }
+  return value === null ? null : connectionTokens(value);
+}
+
+/** Whether the raw header name `name` is in `tokens` (lower-case names). */
+export function isListedIn(tokens: ReadonlySet<string>, name: Buffer): boolean {
+  return tokens.has(name.toString('latin1').toLowerCase());
+}

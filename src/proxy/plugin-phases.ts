@@ -139,6 +139,23 @@ export function runBodyPhase(host: BodyPhaseHost, status: number, body: Buffer, 
   done(body);
 }
 
+/**
+ * How much of the response body the chain's `bufferResponse` handlers want held for the body
+ * phase (the largest ask; 0: stream it). A handler that throws is noted and asks for nothing.
+ */
+export function askBufferResponse(host: PhaseHost, fns: NonNullable<Chain['bufferResponse']>, status: number): number {
+  let want = 0;
+  for (let i = 0; i < fns.length; i++) {
+    try {
+      const n = fns[i]!(host, status);
+      if (n > want) want = n;
+    } catch (err) {
+      host.errorMessage = 'plugin bufferResponseBody: ' + (err as Error).message;
+    }
+  }
+  return want;
+}
+
 /** The header phase, once the response status is known (proxied or gateway-made). */
 export function runHeaderPhase(host: PhaseHost, status: number): void {
   const fns = host.chain?.header;

@@ -4,7 +4,7 @@ import { createRouter } from '../router/index.js';
 import { RoundRobin, type Balancer } from '../upstream/balancer.js';
 import { PeerRegistry, type Peer } from '../upstream/peer.js';
 import type { PoolRegistry } from '../upstream/pool.js';
-import { makeBalancer, makePeer } from './peers.js';
+import { makeBalancer, makePeer, serviceClient } from './peers.js';
 import { UpstreamOverrides } from './overrides.js';
 import { DEFAULT_TLS, upstreamTls } from '../upstream/tls.js';
 import type { RouteRuntime, ServiceRuntime, Snapshot } from './types.js';
@@ -33,7 +33,8 @@ function compileService(service: Service, upstreams: ReadonlyMap<string, Upstrea
   } else {
     balancer = new RoundRobin([makePeer(scheme, service.host, service.port, 100, service.connect_timeout, null, ctx, peers, tls)]);
   }
-  return { service, upstream, balancer, scheme, tls, readTimeout: service.read_timeout, retries: service.retries };
+  const client = serviceClient(balancer, service.retries);
+  return { service, upstream, balancer, client, scheme, tls, readTimeout: service.read_timeout, retries: service.retries };
 }
 
 /**

@@ -12,7 +12,7 @@ import { createPeer, type PeerRegistry } from '../upstream/peer.js';
 import { createClient, type PoolRegistry } from '../upstream/pool.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import { DEFAULT_TLS, upstreamTls } from '../upstream/tls.js';
-import { makeBalancer, makePeer } from './peers.js';
+import { makeBalancer, makePeer, serviceClient } from './peers.js';
 import type { ServiceRuntime } from './types.js';
 
 /** Direct targets kept per snapshot (service × host × port); the oldest goes first beyond it. */
@@ -45,7 +45,8 @@ export class UpstreamOverrides {
       const scheme = service.scheme;
       const tls = scheme === 'https' ? upstreamTls(service.service, this.certificates, u.client_certificate ?? null) : DEFAULT_TLS;
       const peers = u.targets.map((t) => makePeer(scheme, t.host, t.port, t.weight, service.service.connect_timeout, u, this.ctx, this.peers, tls));
-      s = { ...service, upstream: u, balancer: makeBalancer(u, peers), tls };
+      const balancer = makeBalancer(u, peers);
+      s = { ...service, upstream: u, balancer, client: serviceClient(balancer, service.retries), tls };
       if (this.byUpstream.size >= MAX_UPSTREAM_BALANCERS) this.byUpstream.delete(this.byUpstream.keys().next().value!);
       this.byUpstream.set(key, s);
     }
@@ -69,7 +70,8 @@ export class UpstreamOverrides {
     if (pool === undefined || !this.snapshotPools.has(pool)) {
       pool = this.ownClient(origin, timeout, service);
     }
-    s = { ...service, upstream: null, balancer: new SingleTarget(createPeer(host, port, origin, h, 100, pool)) };
+    const balancer = new SingleTarget(createPeer(host, port, origin, h, 100, pool));
+    s = { ...service, upstream: null, balancer, client: serviceClient(balancer, service.retries) };
     if (this.byTarget.size >= MAX_DIRECT_TARGETS) this.evictTarget();
     this.byTarget.set(key, s);
     return s;

@@ -3,6 +3,10 @@ import type { Upstream } from '../config/types.js';
 import { ConsistentHash, LeastConnections, RoundRobin, type Balancer } from '../upstream/balancer.js';
 import { createPeer, type Peer, type PeerRegistry } from '../upstream/peer.js';
 import { ActiveHealthChecker, PassiveHealth } from '../upstream/health.js';
+import { BalancedClient, type ServiceRequest } from '../upstream/balanced.js';
+import type { UpstreamClient } from '../upstream/client.js';
+import { PassiveHealthClient } from '../upstream/passive-health.js';
+import { RetryClient } from '../upstream/retry.js';
 import type { UpstreamTls } from '../upstream/tls.js';
 import type { PoolRegistry } from '../upstream/pool.js';
 
@@ -23,6 +27,7 @@ export function makePeer(scheme: 'http' | 'https', host: string, port: number, w
   peer.hostHeader = hostHeader;
   const passive = upstream === null ? null : new PassiveHealth(upstream.healthchecks.passive);
   peer.passive = passive !== null && passive.enabled ? passive : null;
+  peer.client = peer.passive === null ? pool : new PassiveHealthClient(pool, peer, peer.passive);
   if (upstream !== null && peer.passive === null && !ActiveHealthChecker.enabled(upstream.healthchecks.active)) peer.healthy = true;
   return peer;
 }
@@ -36,4 +41,9 @@ export function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
     default:
       return new RoundRobin(peers);
   }
+}
+
+/** What a service's requests go through: retry → the balancer (a peer per attempt) → the peer's client. */
+export function serviceClient(balancer: Balancer, retries: number): UpstreamClient<ServiceRequest> {
+  return new RetryClient(new BalancedClient(balancer), retries);
 }

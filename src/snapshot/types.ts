@@ -1,4 +1,5 @@
 import type { UpstreamTls } from '../upstream/tls.js';
+import type { ServiceRequest } from '../upstream/balanced.js';
 import type { UpstreamClient } from '../upstream/client.js';
 import type { Config, Route, Service, Upstream } from '../config/types.js';
 import type { Router } from '../router/types.js';
@@ -14,6 +15,8 @@ export interface ServiceRuntime {
   /** The upstream entity when `service.host` names one, else null (a single peer). */
   upstream: Upstream | null;
   balancer: Balancer;
+  /** Where the HTTP proxy sends requests: retry.ts around balanced.ts (a peer per attempt). */
+  client: UpstreamClient<ServiceRequest>;
   /** `http` or `https` towards the upstream (ws/wss services map to http/https for plain requests). */
   scheme: 'http' | 'https';
   /** Upstream TLS options (client certificate, verification) of https/wss services. */

@@ -47,6 +47,8 @@ export const enum UpstreamErrorKind {
   Protocol = 6,
   /** The request was aborted by its handler (client gone, body over its cap). */
   Aborted = 7,
+  /** No peer to send it to: every target of the upstream is unhealthy (balanced.ts). */
+  NoPeer = 8,
 }
 
 export interface UpstreamHandler {
@@ -62,13 +64,29 @@ export interface UpstreamHandler {
   readonly copiesData?: boolean;
   onComplete?(trailers: Buffer[] | null): void;
   onError?(err: Error, kind: UpstreamErrorKind): void;
+  /**
+   * Read by wrapping clients (retry.ts, passive-health.ts) when an error arrives. `cancelled`: the
+   * caller ended the request itself (its client went away, a body over its cap, already
+   * answered), so the error is not the upstream's. `forwarded`: response bytes reached the
+   * caller's own client, too late for another attempt.
+   */
+  readonly cancelled?: boolean;
+  readonly forwarded?: boolean;
+  /** Each attempt, once a peer is picked for it (balanced.ts), before it is sent. */
+  onAttempt?(): void;
 }
 
-export interface UpstreamClient {
+/**
+ * Wrapping clients (retry.ts, passive-health.ts, balanced.ts) hand the client below a handler of
+ * their own that wraps the caller's, as undici's interceptors do. Such a handler is taken from a
+ * free list and goes back to it just before its last call (onComplete or onError) is passed on:
+ * a client never calls a handler after that call.
+ */
+export interface UpstreamClient<R extends UpstreamRequest = UpstreamRequest> {
   /** True when the client gives body-buffer holds back once written (see above). */
   readonly returnsBodies: boolean;
-  /** Sends `req`; every outcome reaches `handler` (onError included), never a throw. */
-  dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean;
+  /** Sends `req`; every outcome reaches `handler` (onError included, exactly once), never a throw. */
+  dispatch(req: R, handler: UpstreamHandler): boolean;
   /** Stops taking requests; resolves when the in-flight ones are done. */
   close(): Promise<void>;
 }

@@ -30,8 +30,10 @@ export interface Peer {
   /** Value of the upstream Host header when the route does not preserve the client's. */
   hostHeader: string;
   weight: number;
-  /** Sends requests to this peer (client.ts: h1/ or undici). */
+  /** The pooled client of this peer's origin (client.ts: h1/ or undici), shared via PoolRegistry. */
   pool: UpstreamClient;
+  /** What requests to this peer go through: `pool`, wrapped by passive-health.ts when the upstream has passive checks. */
+  client: UpstreamClient;
   /** Requests in flight to this peer (least-connections, metrics). */
   active: number;
   /** Passive/active health; an unhealthy peer gets no traffic. */
@@ -45,7 +47,7 @@ export interface Peer {
 /** A new peer with no traffic and fresh health counters (no passive policy until its upstream sets one). */
 export function createPeer(host: string, port: number, origin: string, hostHeader: string, weight: number, pool: UpstreamClient): Peer {
   const addr = (host.includes(':') && !host.startsWith('[') ? `[${host}]` : host) + ':' + port;
-  return { host, port, origin, addr, hostHeader, weight, pool, active: 0, healthy: true, health: { successes: 0, httpFailures: 0, tcpFailures: 0, timeouts: 0 }, passive: null };
+  return { host, port, origin, addr, hostHeader, weight, pool, client: pool, active: 0, healthy: true, health: { successes: 0, httpFailures: 0, tcpFailures: 0, timeouts: 0 }, passive: null };
 }
 
 /**

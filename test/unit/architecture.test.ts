@@ -106,6 +106,15 @@ describe('import rules (ARCHITECTURE.md)', () => {
     expect(rules.some((r) => under(fake.from, r.from) && under(fake.to, r.to))).toBe(true);
   });
 
+  it('keeps retries and health out of the proxy, and the wrapping clients off concrete clients', () => {
+    const forbidden = (from: string, to: string) => rules.some((r) => under(from, r.from) && under(to, r.to) && !r.runtimeOnly);
+    expect(forbidden('src/proxy/http.ts', 'src/upstream/retry.ts')).toBe(true);
+    expect(forbidden('src/proxy/upstream-exchange.ts', 'src/upstream/passive-health.ts')).toBe(true);
+    expect(forbidden('src/proxy/response-writer.ts', 'src/upstream/client.ts')).toBe(true);
+    expect(forbidden('src/upstream/retry.ts', 'src/upstream/h1/pool.ts')).toBe(true);
+    expect(forbidden('src/upstream/passive-health.ts', 'src/upstream/undici.ts')).toBe(true);
+  });
+
   it('has no import cycle between folders of src/', () => {
     const folder = (p: string) => p.split('/').slice(0, 2).join('/');
     const graph = new Map<string, Set<string>>();
