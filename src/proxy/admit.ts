@@ -39,8 +39,20 @@ export function admitHead(r: Admittable, state: ProxyState, framing: boolean): G
     }
   }
   if (r.duplicateHost) return ERRORS.duplicateHost;
+  if (invalidHost(r.host)) return ERRORS.badHost;
   if (r.nonPlain && r.forbiddenBytes()) return ERRORS.badBytes;
   return null;
+}
+
+/**
+ * A Host nginx (so Kong) refuses with 400: no name before the port (`Host:`, `Host: :8000`), a
+ * path separator, or `..`. Without this, an https redirect would point at `https:///path`, which
+ * browsers read as the host `path`. (uWS hands Sluice no request without a Host header.)
+ */
+export function invalidHost(host: string): boolean {
+  const c = host.charCodeAt(0);
+  if (host === '' || c === 58 /* : */ || (c === 46 /* . */ && host.length === 1)) return true;
+  return host.indexOf('/') !== -1 || host.indexOf('\\') !== -1 || host.indexOf('..') !== -1;
 }
 
 /** Path normalisation, match (sets r.path, r.sni, r.match, r.rt), protocol and https redirect. */

@@ -23,6 +23,7 @@ export const ERRORS = {
   unknownCoding: { status: 501, message: 'Transfer-Encoding not implemented', close: true },
   badBytes: { status: 400, message: 'Bad request: control characters or bytes that are not UTF-8 in the request' },
   duplicateHost: { status: 400, message: 'Bad request: more than one Host header' },
+  badHost: { status: 400, message: 'Bad request: invalid Host header' },
   badMethod: { status: 400, message: 'Bad request: invalid method (methods are upper-case letters, "_" and "-")', close: true },
   unauthorized: { status: 401, message: 'Unauthorized' },
   forbidden: { status: 403, message: 'Forbidden' },

@@ -70,12 +70,21 @@ describe('https redirect: HTTP and WebSocket upgrade alike', () => {
   const unusual: Array<[string, string, string]> = [
     // uWS does not route a target that does not start with '/': no answer on either path.
     ['an absolute-form target', 'http://other.example:9000/redirect/x?q=1', 'Host: gw.example.com:8000\r\n'],
-    ['an empty Host', '/redirect/x', 'Host: \r\n'],
-    ['a Host with only a port', '/redirect/x', 'Host: :8000\r\n'],
     ['a Host with a userinfo', '/redirect/x', 'Host: user@gw.example.com:8000\r\n'],
     ['no Host', '/redirect/x', ''],
     ['two Hosts (400)', '/redirect/x', 'Host: a.example\r\nHost: b.example\r\n'],
   ];
+  // A Host nginx refuses (no name, a path separator, `..`): JSON 400 on both paths, no redirect
+  // to `https:///redirect/x` (which a browser reads as the host `redirect`).
+  for (const [name, host] of [['an empty Host', 'Host: \r\n'], ['a Host with only a port', 'Host: :8000\r\n'], ['a Host with a slash', 'Host: evil.example/x\r\n'], ['a Host with ..', 'Host: a..b\r\n']] as const) {
+    it(`${name}: 400, no redirect`, async () => {
+      const r = await both('/redirect/x', host);
+      expect(r.http.status).toBe(400);
+      expect(r.http.location).toBeUndefined();
+      expect(r.ws).toEqual(r.http);
+    });
+  }
+
   for (const [name, target, host] of unusual) {
     it(name, async () => {
       const r = await both(target, host);
