@@ -52,7 +52,7 @@ export function admitHead(r: Admittable, state: ProxyState, framing: boolean): G
 export function invalidHost(host: string): boolean {
   const c = host.charCodeAt(0);
   if (host === '' || c === 58 /* : */ || (c === 46 /* . */ && host.length === 1)) return true;
-  return host.indexOf('/') !== -1 || host.indexOf('\\') !== -1 || host.indexOf('..') !== -1;
+  return host.indexOf('/') !== -1 || host.indexOf('..') !== -1;
 }
 
 /** Path normalisation, match (sets r.path, r.sni, r.match, r.rt), protocol and https redirect. */
