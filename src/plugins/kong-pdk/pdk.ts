@@ -10,7 +10,7 @@
  * only sets one header costs a handful of allocations per request.
  */
 import { Client } from './pdk/client.js';
-import { pdkRoot } from './pdk/functions.js';
+import { lazyNamespaces, pdkRoot } from './pdk/functions.js';
 import { Ctx, Ip, Log, Node, Router } from './pdk/misc.js';
 import { Request } from './pdk/request.js';
 import { Response } from './pdk/response.js';
@@ -23,37 +23,9 @@ export { KongState, type KongPhase } from './pdk/state.js';
 const node = new Node();
 const ip = new Ip();
 
-/** The `kong` object handed to one phase call. */
+/** The `kong` object handed to one phase call: its namespaces are made on first use. */
 export class Kong {
-  private q: Request | null = null;
-  private c: Client | null = null;
-  private sv: Service | null = null;
-  private rs: Response | null = null;
-  private l: Log | null = null;
-  private x: Ctx | null = null;
-  private rt: Router | null = null;
-  constructor(private readonly s: KongState) {}
-  get request(): Request {
-    return (this.q ??= new Request(this.s));
-  }
-  get client(): Client {
-    return (this.c ??= new Client(this.s));
-  }
-  get service(): Service {
-    return (this.sv ??= new Service(this.s));
-  }
-  get response(): Response {
-    return (this.rs ??= new Response(this.s));
-  }
-  get log(): Log {
-    return (this.l ??= new Log(this.s));
-  }
-  get ctx(): Ctx {
-    return (this.x ??= new Ctx(this.s));
-  }
-  get router(): Router {
-    return (this.rt ??= new Router(this.s));
-  }
+  constructor(readonly state: KongState) {}
   get node(): Node {
     return node;
   }
@@ -61,4 +33,14 @@ export class Kong {
     return ip;
   }
 }
+export interface Kong {
+  readonly request: Request;
+  readonly client: Client;
+  readonly service: Service;
+  readonly response: Response;
+  readonly log: Log;
+  readonly ctx: Ctx;
+  readonly router: Router;
+}
+lazyNamespaces(Kong, { request: Request, client: Client, service: Service, response: Response, log: Log, ctx: Ctx, router: Router });
 pdkRoot(Kong);

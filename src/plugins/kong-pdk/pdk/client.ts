@@ -1,6 +1,6 @@
 /** kong.client: who is calling, and authenticating them. */
 import type { Consumer } from '../../../config/types.js';
-import { pdkClass } from './functions.js';
+import { aliases, pdkClass } from './functions.js';
 import type { KongState } from './state.js';
 import { tlsOf } from './values.js';
 
@@ -12,9 +12,6 @@ function kongConsumer(c: Consumer | null): Record<string, unknown> | null {
 export class Client {
   constructor(private readonly s: KongState) {}
   async getIp(): Promise<string> {
-    return this.s.req.clientIp;
-  }
-  async getForwardedIp(): Promise<string> {
     return this.s.req.clientIp;
   }
   async getConsumer(): Promise<Record<string, unknown> | null> {
@@ -39,4 +36,9 @@ export class Client {
     return tlsOf(this.s.req) ? 'https' : 'http';
   }
 }
+// No proxy in front of Sluice is trusted: the forwarded address is the connection's.
+export interface Client {
+  getForwardedIp(): Promise<string>;
+}
+aliases(Client, { getForwardedIp: 'getIp' });
 pdkClass(Client, 'client');

@@ -3,6 +3,7 @@
  * kong-js-pdk accepts both), and every other name an async function that rejects naming it.
  */
 import { pluginLog } from '../../custom/runtime.js';
+import type { KongState } from './state.js';
 
 /** A PDK function Sluice does not implement: rejects naming it, logged once per name per process. */
 export class PdkUnsupportedError extends Error {}
@@ -63,4 +64,28 @@ export function pdkRoot(cls: { prototype: object }): void {
     },
   });
   Object.setPrototypeOf(cls.prototype, missing);
+}
+
+/**
+ * More names for methods of `cls`: `{ alias: 'method' }` (kong.request.get_forwarded_host is
+ * get_host where no proxy is trusted). Call before pdkClass, which adds the snake_case names.
+ */
+export function aliases(cls: { prototype: object }, names: Record<string, string>): void {
+  for (const [alias, name] of Object.entries(names)) Object.defineProperty(cls.prototype, alias, Object.getOwnPropertyDescriptor(cls.prototype, name)!);
+}
+
+/**
+ * Namespace getters on `cls` (whose instances hold the call's `state`): `obj.<name>` is one
+ * `new C(state)` per object, made on first read, so a phase pays only for the namespaces it uses.
+ */
+export function lazyNamespaces(cls: { prototype: object }, members: Record<string, new (s: KongState) => object>): void {
+  for (const [name, C] of Object.entries(members)) {
+    const slot = Symbol(name);
+    Object.defineProperty(cls.prototype, name, {
+      get(this: { state: KongState; [slot]?: object }): object {
+        return (this[slot] ??= new C(this.state));
+      },
+      configurable: true,
+    });
+  }
 }

@@ -8,36 +8,24 @@ import type { KongState } from './state.js';
 
 const LOG_LEVELS = { debug: 'debug', info: 'info', notice: 'info', warn: 'warn', err: 'error', crit: 'fatal', alert: 'fatal', emerg: 'fatal' } as const;
 
+type KongLevel = keyof typeof LOG_LEVELS;
+
+type LogFunctions = { [L in KongLevel]: (...args: unknown[]) => Promise<void> };
+
+/** kong.log.<level>(...): one Sluice log line with the plugin, phase and request id (methods below). */
 export class Log {
-  constructor(private readonly s: KongState) {}
-  private write(level: keyof typeof LOG_LEVELS, args: unknown[]): void {
-    const msg = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
-    pluginLog(LOG_LEVELS[level], { plugin: this.s.plugin, phase: this.s.phase, request_id: this.s.req.requestId, kong_level: level }, msg);
-  }
-  async debug(...a: unknown[]): Promise<void> {
-    this.write('debug', a);
-  }
-  async info(...a: unknown[]): Promise<void> {
-    this.write('info', a);
-  }
-  async notice(...a: unknown[]): Promise<void> {
-    this.write('notice', a);
-  }
-  async warn(...a: unknown[]): Promise<void> {
-    this.write('warn', a);
-  }
-  async err(...a: unknown[]): Promise<void> {
-    this.write('err', a);
-  }
-  async crit(...a: unknown[]): Promise<void> {
-    this.write('crit', a);
-  }
-  async alert(...a: unknown[]): Promise<void> {
-    this.write('alert', a);
-  }
-  async emerg(...a: unknown[]): Promise<void> {
-    this.write('emerg', a);
-  }
+  constructor(readonly s: KongState) {}
+}
+export interface Log extends LogFunctions {}
+for (const level of Object.keys(LOG_LEVELS) as KongLevel[]) {
+  Object.defineProperty(Log.prototype, level, {
+    async value(this: Log, ...args: unknown[]): Promise<void> {
+      const msg = args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+      pluginLog(LOG_LEVELS[level], { plugin: this.s.plugin, phase: this.s.phase, request_id: this.s.req.requestId, kong_level: level }, msg);
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 pdkClass(Log, 'log');
 

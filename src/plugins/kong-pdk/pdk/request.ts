@@ -1,5 +1,5 @@
 /** kong.request: the request as the client sent it. */
-import { pdkClass } from './functions.js';
+import { aliases, pdkClass } from './functions.js';
 import type { KongState } from './state.js';
 import { headerObject, hostOf, parseQuery, portOf, tlsOf } from './values.js';
 
@@ -70,16 +70,6 @@ export class Request {
   async getHttpVersion(): Promise<number> {
     return 1.1;
   }
-  // Sluice trusts no proxy in front of it (Kong's default trusted_ips): forwarded values are the connection's own.
-  async getForwardedScheme(): Promise<string> {
-    return tlsOf(this.s.req) ? 'https' : 'http';
-  }
-  async getForwardedHost(): Promise<string> {
-    return hostOf(this.s.req);
-  }
-  async getForwardedPort(): Promise<number> {
-    return portOf(this.s.req);
-  }
   async getForwardedPath(): Promise<string> {
     return this.s.req.path;
   }
@@ -90,4 +80,11 @@ export class Request {
     return { unnamed: [], named: { ...(this.s.req.params ?? {}) } };
   }
 }
+// Sluice trusts no proxy in front of it (Kong's default trusted_ips): forwarded values are the connection's own.
+export interface Request {
+  getForwardedScheme(): Promise<string>;
+  getForwardedHost(): Promise<string>;
+  getForwardedPort(): Promise<number>;
+}
+aliases(Request, { getForwardedScheme: 'getScheme', getForwardedHost: 'getHost', getForwardedPort: 'getPort' });
 pdkClass(Request, 'request');

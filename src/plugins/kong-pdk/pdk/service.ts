@@ -1,7 +1,7 @@
 /** kong.service, kong.service.request and kong.service.response: the upstream side of the request. */
 import type { PluginContext } from '../../types.js';
 import { checkBytes, checkHeader } from '../../custom/runtime.js';
-import { pdkClass, unsupported } from './functions.js';
+import { lazyNamespaces, pdkClass, unsupported } from './functions.js';
 import type { KongState } from './state.js';
 import { encodeQuery, upstreamHeaders } from './values.js';
 
@@ -103,24 +103,16 @@ export class ServiceResponse {
 pdkClass(ServiceResponse, 'service.response');
 
 export class Service {
-  private r: ServiceRequest | null = null;
-  private p: ServiceResponse | null = null;
-  constructor(private readonly s: KongState) {}
-  get request(): ServiceRequest {
-    return (this.r ??= new ServiceRequest(this.s));
-  }
-  get response(): ServiceResponse {
-    return (this.p ??= new ServiceResponse(this.s));
-  }
+  constructor(readonly state: KongState) {}
   /**
    * Kong: routes this request to the Upstream entity `host` (its balancer). An unknown name is
    * Lua's `nil, err`, which kong-js-pdk turns into a rejection: "could not find an Upstream named".
    */
   async setUpstream(host: string): Promise<boolean> {
     if (typeof host !== 'string') throw new TypeError('kong.service.set_upstream: host must be a string');
-    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_upstream is only available in the access phase');
+    if (this.state.phase !== 'access' && this.state.phase !== 'rewrite') throw new Error('kong.service.set_upstream is only available in the access phase');
     try {
-      this.s.req.setUpstream(host);
+      this.state.req.setUpstream(host);
     } catch (e) {
       throw new Error(`kong.service.set_upstream: ${(e as Error).message}`);
     }
@@ -131,12 +123,17 @@ export class Service {
     if (typeof host !== 'string') throw new TypeError('kong.service.set_target: host must be a string');
     if (typeof port !== 'number' || !Number.isInteger(port)) throw new TypeError('kong.service.set_target: port must be an integer');
     if (port < 0 || port > 65535) throw new RangeError(`kong.service.set_target: port must be an integer between 0 and 65535: given ${port}`);
-    if (this.s.phase !== 'access' && this.s.phase !== 'rewrite') throw new Error('kong.service.set_target is only available in the rewrite and access phases');
+    if (this.state.phase !== 'access' && this.state.phase !== 'rewrite') throw new Error('kong.service.set_target is only available in the rewrite and access phases');
     try {
-      this.s.req.setTarget(host, port);
+      this.state.req.setTarget(host, port);
     } catch (e) {
       throw new Error(`kong.service.set_target: ${(e as Error).message}`);
     }
   }
 }
+export interface Service {
+  readonly request: ServiceRequest;
+  readonly response: ServiceResponse;
+}
+lazyNamespaces(Service, { request: ServiceRequest, response: ServiceResponse });
 pdkClass(Service, 'service');
