@@ -1,9 +1,10 @@
 /**
  * How the PDK's API objects become Kong's: every method also under its snake_case name (as
- * kong-js-pdk accepts both), and every other name an async function that rejects naming it.
+ * kong-js-pdk accepts both), every other name an async function that rejects naming it, and the
+ * phase check of the functions Kong limits to some phases.
  */
 import { pluginLog } from '../../custom/runtime.js';
-import type { KongState } from './state.js';
+import type { KongPhase, KongState } from './state.js';
 
 /** A PDK function Sluice does not implement: rejects naming it, logged once per name per process. */
 export class PdkUnsupportedError extends Error {}
@@ -88,4 +89,12 @@ export function lazyNamespaces(cls: { prototype: object }, members: Record<strin
       configurable: true,
     });
   }
+}
+
+/**
+ * Kong's phase check: `fn` called outside `phases` throws "function cannot be called in <phase>
+ * phase (only in: ...)", prefixed with the function's name (kong-js-pdk rejects with it).
+ */
+export function checkPhase(s: KongState, fn: string, phases: readonly KongPhase[]): void {
+  if (!phases.includes(s.phase)) throw new Error(`${fn}: function cannot be called in ${s.phase} phase (only in: ${phases.join(', ')})`);
 }

@@ -1,14 +1,35 @@
 /** kong.request: the request as the client sent it. */
-import { aliases, pdkClass } from './functions.js';
-import type { KongState } from './state.js';
+import type { PluginContext } from '../../types.js';
+import { aliases, checkPhase, pdkClass } from './functions.js';
+import type { KongPhase, KongState } from './state.js';
 import { headerObject, hostOf, parseQuery, portOf, tlsOf } from './values.js';
 
+/** Where Kong lets a plugin read the request body (its `before_content` phases; not log). */
+const BODY_PHASES: readonly KongPhase[] = ['rewrite', 'access', 'response'];
+const NO_BODY = Buffer.alloc(0);
+
+/** Whether the request says it has a body (a non-zero Content-Length, or Transfer-Encoding). */
+function declaresBody(req: PluginContext): boolean {
+  const te = req.header('transfer-encoding');
+  if (te !== undefined) return true;
+  const cl = req.header('content-length');
+  return cl !== undefined && cl.trim() !== '0';
+}
+
+/**
+ * The request body for `fn` (kong.request.get_raw_body / get_body), as Kong reads it: in rewrite,
+ * access and response (the same bytes access saw, or what set_raw_body put there), "" for a
+ * request without a body. Kong answers `nil, err` when it cannot hold the body in memory, which
+ * kong-js-pdk turns into a rejection: Sluice rejects the same way, naming the function, when the
+ * body streamed because the plugin's code did not ask for it (README, Writing plugins).
+ */
 function rawBodyOf(s: KongState, fn: string): Buffer {
+  checkPhase(s, fn, BODY_PHASES);
   if (s.requestBody !== null) return s.requestBody.requestBody;
-  // Response and log phases (Kong reads the body there too): the body read before access, if any.
-  const b = s.phase === 'response' || s.phase === 'log' ? s.req.requestBody : null;
-  if (b === undefined || b === null) throw new Error(`${fn}: the request body was not buffered for this route (a plugin must call get_raw_body/get_body in its source for Sluice to buffer bodies)`);
-  return b;
+  if (!declaresBody(s.req)) return NO_BODY;
+  throw new Error(
+    `${fn}: the request body was not buffered, so it streamed to the upstream (Sluice buffers it for a Kong plugin whose Plugin class names get_raw_body, get_body, set_raw_body or set_body in its code)`,
+  );
 }
 
 export class Request {

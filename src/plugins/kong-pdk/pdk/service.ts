@@ -1,7 +1,7 @@
 /** kong.service, kong.service.request and kong.service.response: the upstream side of the request. */
 import type { PluginContext } from '../../types.js';
 import { checkBytes, checkHeader } from '../../custom/runtime.js';
-import { lazyNamespaces, pdkClass, unsupported } from './functions.js';
+import { checkPhase, lazyNamespaces, pdkClass, unsupported } from './functions.js';
 import type { KongState } from './state.js';
 import { encodeQuery, upstreamHeaders } from './values.js';
 
@@ -54,6 +54,8 @@ export class ServiceRequest {
     throw unsupported('kong.service.request.set_scheme');
   }
   async setRawBody(body: string | Buffer): Promise<void> {
+    // The response phase holds the body too (for kong.request.get_raw_body), but it has gone upstream.
+    checkPhase(this.s, 'kong.service.request.set_raw_body', ['rewrite', 'access']);
     const cap = this.s.requestBody;
     if (cap === null) {
       throw new Error('kong.service.request.set_raw_body: the request body was not buffered for this route (mention get_raw_body/set_raw_body in the plugin)');

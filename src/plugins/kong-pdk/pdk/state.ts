@@ -16,7 +16,10 @@ export class KongState {
     readonly plugin: string,
     readonly phase: KongPhase,
     readonly consumers: ConsumerIndex,
-    /** The request body capability (access/rewrite of a plugin whose code reads bodies), else null. */
+    /**
+     * The request body capability, for a plugin whose code reads bodies (adapter.ts): the one its
+     * access phase got, in rewrite, access and response; null otherwise (the body streamed).
+     */
     readonly requestBody: RequestBodyCapability | null = null,
   ) {}
 }
