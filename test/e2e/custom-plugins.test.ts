@@ -48,10 +48,49 @@ services:
         paths: [/folder]
         plugins:
           - name: folder-echo
+      - name: body-echo
+        paths: [/body-echo]
+        plugins:
+          - name: body-echo
+      - name: body-helper
+        paths: [/body-helper]
+        plugins:
+          - name: body-helper
+`;
+
+// Kong-format plugins reading the request body after access: body-echo names get_raw_body in its
+// class (so the body is buffered) but has no access phase; body-helper reads it through a
+// function outside its class, which Sluice does not read, so its body streams.
+const BODY_ECHO = `
+class Plugin {
+  async response(kong) {
+    const upstream = JSON.parse(await kong.service.response.getRawBody());
+    await kong.response.exit(200, { request: await kong.request.getRawBody(), upstreamSaw: upstream.body });
+  }
+  async log(kong) {
+    try {
+      await kong.request.get_raw_body();
+    } catch (e) {
+      await kong.log.warn('log phase: ' + e.message);
+    }
+  }
+}
+module.exports = { Plugin, Schema: [], Version: '1.0.0', Priority: 10 };
+`;
+const BODY_HELPER = `
+const read = (kong) => kong.request['get_' + 'raw_body']();
+class Plugin {
+  async access(kong) {
+    await kong.service.request.setHeader('x-body-length', String((await read(kong)).length));
+  }
+}
+module.exports = { Plugin, Schema: [], Version: '1.0.0', Priority: 10 };
 `;
 
 beforeAll(async () => {
   cpSync(join(REPO_ROOT, 'test', 'fixtures', 'plugins'), dir, { recursive: true });
+  writeFileSync(join(dir, 'body-echo.js'), BODY_ECHO);
+  writeFileSync(join(dir, 'body-helper.js'), BODY_HELPER);
   up = await startUpstream((req, res, body) => {
     const out = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString('utf8') });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) });
@@ -101,6 +140,25 @@ describe('Kong-format plugins run unchanged', () => {
     await fetch(`${gw.url}/faulty/fine`);
     const line = await gw.waitForLog((l) => l.plugin === 'faulty' && l.phase === 'log');
     expect(line.msg).toBe('faulty saw 200');
+  });
+});
+
+describe('kong.request.get_raw_body after access', () => {
+  it('the response phase reads the request body the upstream got; the log phase rejects as Kong does, naming the function', async () => {
+    const r = await fetch(`${gw.url}/body-echo`, { method: 'POST', body: 'ping-body' });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ request: 'ping-body', upstreamSaw: 'ping-body' });
+    const line = await gw.waitForLog((l) => l.plugin === 'body-echo' && l.phase === 'log');
+    expect(line.msg).toBe('log phase: kong.request.get_raw_body: function cannot be called in log phase (only in: rewrite, access, response)');
+  });
+
+  it('a body that streamed (the class never names a body function) is a 500 naming get_raw_body; no body reads as ""', async () => {
+    const r = await fetch(`${gw.url}/body-helper`, { method: 'POST', body: 'abc' });
+    expect(r.status).toBe(500);
+    await gw.waitForLog((l) => l.plugin === 'body-helper' && typeof l.msg === 'string' && l.msg.includes('kong.request.get_raw_body: the request body was not buffered'));
+    const empty = await fetch(`${gw.url}/body-helper`);
+    expect(empty.status).toBe(200);
+    expect(((await empty.json()) as Json).headers['x-body-length']).toBe('0');
   });
 });
 

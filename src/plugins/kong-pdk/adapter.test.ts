@@ -1,6 +1,7 @@
 /** Kong-format plugins through the harness: the PDK, schema translation and error isolation, in-process. */
 import { describe, expect, it } from 'vitest';
 import { kongPlugin, runPlugin } from '../harness.js';
+import { readsRequestBody } from './adapter.js';
 import { kongSchemaToJsonSchema, luaPatternToRegex } from './schema.js';
 
 type Kong = Record<string, Record<string, (...a: unknown[]) => Promise<unknown>>> & { service: { request: Record<string, (...a: unknown[]) => Promise<unknown>>; response: Record<string, (...a: unknown[]) => Promise<unknown>> } };
@@ -23,6 +24,21 @@ describe('Kong PDK in-process', () => {
     }));
     await runPlugin(def, {}, { method: 'post', path: '/p?a=1&a=2&flag', headers: { 'x-one': '1' }, clientIp: '10.0.0.1' });
     expect(seen).toEqual(['POST', '/p', '1', { a: ['1', '2'], flag: true }, 'a=1&a=2&flag', '1', '10.0.0.1', '/p?a=1&a=2&flag']);
+  });
+
+  it("forwarded getters are the connection's values; log levels and namespaces exist under both spellings; an unknown namespace rejects naming it", async () => {
+    let seen: unknown[] = [];
+    const def = kongPlugin('aliases', mod({
+      async access(kong) {
+        await kong.log.notice('n');
+        await kong.log['err']!('e');
+        const k = kong as unknown as { nope: { getThing(): Promise<unknown> } };
+        const nope = await k.nope.getThing().then(() => 'resolved', (e: Error) => e.message);
+        seen = [await kong.request.get_forwarded_host(), await kong.request.getForwardedPort(), await kong.request.get_forwarded_scheme(), await kong.client.get_forwarded_ip(), kong.service.request === kong.service.request, nope];
+      },
+    }));
+    await runPlugin(def, {}, { headers: { host: 'example.test:8000' }, clientIp: '10.0.0.2' });
+    expect(seen).toEqual(['example.test', 8000, 'http', '10.0.0.2', true, 'kong.nope.get_thing is not supported by Sluice\'s PDK']);
   });
 
   it('changes the upstream request', async () => {
@@ -93,6 +109,84 @@ describe('Kong PDK in-process', () => {
     expect(r.response.status).toBe(201);
     expect(r.response.body.toString()).toBe('new:old');
     expect(r.response.headers['x-len']).toBe('3');
+  });
+});
+
+describe('kong.request.get_raw_body across phases', () => {
+  it('the response phase reads the body access saw (or set_raw_body replaced), also in a plugin with no access phase', async () => {
+    const echo = kongPlugin('echo-body', mod({
+      async response(kong) {
+        await kong.response.exit(200, 'saw:' + String(await kong.request.get_raw_body()));
+      },
+    }));
+    const r = await runPlugin(echo, {}, { method: 'POST', headers: { 'content-length': '5' }, body: 'hello' });
+    expect(r.response.body.toString()).toBe('saw:hello');
+
+    const rewriter = kongPlugin('rewrite-body', mod({
+      async access(kong) {
+        await kong.service.request.setRawBody(String(await kong.request.getRawBody()).toUpperCase());
+      },
+      async response(kong) {
+        const [parsed] = (await kong.request.getBody('application/json')) as [unknown];
+        await kong.response.exit(200, { now: await kong.request.getRawBody(), parsed });
+      },
+    }));
+    const r2 = await runPlugin(rewriter, {}, { method: 'POST', headers: { 'content-length': '3' }, body: '"a"' });
+    expect(r2.upstream.body?.toString()).toBe('"A"');
+    expect(JSON.parse(r2.response.body.toString())).toEqual({ now: '"A"', parsed: 'A' });
+  });
+
+  it('the response phase may not replace the body that went upstream', async () => {
+    const late = kongPlugin('late-set', mod({
+      async response(kong) {
+        await kong.service.request.set_raw_body('x');
+      },
+    }));
+    const r = await runPlugin(late, {}, { method: 'POST', headers: { 'content-length': '1' }, body: 'a' });
+    expect(r.response.status).toBe(500);
+  });
+
+  it('the log phase rejects as Kong does (get_raw_body is a rewrite/access/response function), naming the function', async () => {
+    let settle!: (v: string) => void;
+    const seen = new Promise<string>((r) => (settle = r));
+    const def = kongPlugin('log-body', mod({
+      async log(kong) {
+        try {
+          settle(String(await kong.request.get_raw_body()));
+        } catch (e) {
+          settle((e as Error).message);
+        }
+      },
+    }));
+    await runPlugin(def, {}, { method: 'POST', headers: { 'content-length': '5' }, body: 'hello' });
+    expect(await seen).toBe('kong.request.get_raw_body: function cannot be called in log phase (only in: rewrite, access, response)');
+  });
+
+  it('a body that streamed (the class never names a body function) rejects naming the function; no body reads as ""', async () => {
+    const read = (kong: Kong): Promise<unknown> => kong.request['get_raw_body']!();
+    let got: unknown;
+    const def = kongPlugin('helper-reader', mod({
+      async access(kong) {
+        try {
+          got = await read(kong);
+        } catch (e) {
+          got = (e as Error).message;
+        }
+      },
+    }));
+    await runPlugin(def, {}, { method: 'POST', headers: { 'content-length': '5' }, body: 'hello' });
+    expect(got).toMatch(/^kong\.request\.get_raw_body: the request body was not buffered/);
+    await runPlugin(def, {}, { method: 'GET' });
+    expect(got).toBe('');
+  });
+
+  it("readsRequestBody: the class's code naming a request-body function, in either spelling", () => {
+    const cls = (phases: Record<string, unknown>): new (c: Record<string, unknown>) => Record<string, unknown> => mod(phases as never).Plugin;
+    expect(readsRequestBody(cls({ async access(k: Kong) { await k.request.getRawBody(); } }))).toBe(true);
+    expect(readsRequestBody(cls({ async access(k: Kong) { await k.request.get_body(); } }))).toBe(true);
+    expect(readsRequestBody(cls({ async access(k: Kong) { await k.service.request.set_raw_body('x'); } }))).toBe(true);
+    expect(readsRequestBody(cls({ async response(k: Kong) { await k.service.response.getRawBody(); } }))).toBe(false);
+    expect(readsRequestBody(cls({ async access(k: Kong) { await k.request.getHeader('x'); } }))).toBe(false);
   });
 });
 

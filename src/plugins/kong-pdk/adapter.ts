@@ -8,6 +8,10 @@
  * - response with the whole upstream response buffered (as Kong's response phase);
  * - log after the response.
  *
+ * The request body is read whole before access only for a plugin whose code asks for it
+ * (readsRequestBody); the access phase's body is kept for the response phase's
+ * kong.request.get_raw_body.
+ *
  * A phase that throws or rejects answers its request with a JSON 500; one that does not settle
  * within the timeout with a JSON 504. Either way the log line names the plugin and the phase.
  */
@@ -35,6 +39,32 @@ export function isKongModule(mod: unknown): mod is KongModule {
   return mod !== null && typeof mod === 'object' && typeof (mod as { Plugin?: unknown }).Plugin === 'function';
 }
 
+/** The PDK functions that read or replace the request body (camelCase or snake_case, any mix). */
+const BODY_FUNCTIONS = /\b(?:get_?raw_?body|get_?body|set_?raw_?body|set_?body)\b/i;
+/** The upstream response's body functions, which need no request body. */
+const SERVICE_RESPONSE_BODY = /service\.response\.(?:get_?raw_?body|get_?body)\b/gi;
+
+/**
+ * Whether Sluice buffers the request body for this Kong plugin (README, Writing plugins). Kong
+ * reads bodies on demand; Sluice streams them unless a plugin asks before its access phase, so
+ * it reads the plugin's code: the Plugin class's source (constructor and methods written in the
+ * class, as `String(cls)` gives it) and every function on its prototype. The body is buffered
+ * when that code names get_raw_body, get_body, set_raw_body or set_body (getRawBody, getBody,
+ * setRawBody, setBody), other than as `service.response.get_raw_body` / `get_body`. Code outside
+ * the class (a helper function the phases call) is not read.
+ */
+export function readsRequestBody(cls: KongModule['Plugin']): boolean {
+  const proto = cls.prototype as Record<string, unknown>;
+  const source = String(cls) + Object.getOwnPropertyNames(proto).map((k) => String(proto[k])).join('\n');
+  return BODY_FUNCTIONS.test(source.replace(SERVICE_RESPONSE_BODY, ''));
+}
+
+/**
+ * The request body each request's access phase handed to Kong plugins that read bodies: their
+ * response phase reads it (kong.request.get_raw_body) without the body being handed again.
+ */
+const accessBodies = new WeakMap<PluginContext, RequestBodyCapability>();
+
 /** The response body a Kong plugin's phases may see is capped like any buffered body. */
 const WANT_WHOLE_BODY = Number.MAX_SAFE_INTEGER;
 
@@ -55,10 +85,7 @@ export function kongDefinition(name: string, mod: KongModule, file: string): Plu
     throw new PluginLoadError(`${file}: ${(e as Error).message}`);
   }
   const priority = typeof mod.Priority === 'number' && Number.isFinite(mod.Priority) ? mod.Priority : 0;
-  // Kong reads bodies on demand; Sluice streams them unless a plugin asks beforehand: a plugin
-  // whose code mentions the request-body functions gets the body buffered before its access phase.
-  const source = String(cls) + Object.getOwnPropertyNames(proto).map((k) => String(proto[k])).join('\n');
-  const wantsBody = /get_?raw_?body|getRawBody|get_?body\b|getBody|set_?raw_?body|setRawBody|set_?body\b|setBody/.test(source.replace(/service\.response\.(get_?raw_?body|getRawBody|get_?body|getBody)/g, ''));
+  const wantsBody = readsRequestBody(cls);
   const hasRewrite = has('rewrite');
   const hasAccess = has('access');
   const hasResponse = has('response');
@@ -77,14 +104,20 @@ export function kongDefinition(name: string, mod: KongModule, file: string): Plu
       }
       const consumers = ctx.consumers;
       let h: PluginHandlers = {};
-      if (hasRewrite || hasAccess) {
-        // The PDK's body functions read the capability (KongState.body); others never see a body.
-        if (wantsBody) h = { bufferRequestBody: true, access: (req, b) => accessPhase(name, plugin, consumers, req, b, hasRewrite, hasAccess) };
-        else h.access = (req) => accessPhase(name, plugin, consumers, req, null, hasRewrite, hasAccess);
-      }
+      // The PDK's body functions read the capability (KongState.requestBody); others never see a
+      // body. A plugin that reads it only in its response phase still has it buffered before access.
+      if (wantsBody) {
+        h = {
+          bufferRequestBody: true,
+          access(req, b): AccessResult {
+            accessBodies.set(req, b);
+            return hasRewrite || hasAccess ? accessPhase(name, plugin, consumers, req, b, hasRewrite, hasAccess) : undefined;
+          },
+        };
+      } else if (hasRewrite || hasAccess) h.access = (req) => accessPhase(name, plugin, consumers, req, null, hasRewrite, hasAccess);
       if (hasResponse) {
         h.bufferResponseBody = () => WANT_WHOLE_BODY;
-        h.body = (req, status, body, response) => responsePhase(name, plugin, consumers, req, status, body, response);
+        h.body = (req, status, body, response) => responsePhase(name, plugin, consumers, req, status, body, response, wantsBody ? (accessBodies.get(req) ?? null) : null);
       }
       if (hasLog) h.log = (req, info) => logPhase(name, plugin, consumers, req, info);
       return h;
@@ -162,8 +195,17 @@ const orUndefined = (r: PluginResponse | null): PluginResponse | undefined => r 
  * Kong's response phase, on the whole upstream body. The body hook of the proxy is synchronous
  * when it can be: this returns a promise only while the phase is pending (proxy: runBodyPhase).
  */
-function responsePhase(plugin: string, instance: Record<string, unknown>, consumers: ConsumerIndex, req: PluginContext, status: number, body: Buffer, response: ResponseBodyCapability): Buffer | Promise<Buffer> {
-  const state = new KongState(req, plugin, 'response', consumers);
+function responsePhase(
+  plugin: string,
+  instance: Record<string, unknown>,
+  consumers: ConsumerIndex,
+  req: PluginContext,
+  status: number,
+  body: Buffer,
+  response: ResponseBodyCapability,
+  requestBody: RequestBodyCapability | null,
+): Buffer | Promise<Buffer> {
+  const state = new KongState(req, plugin, 'response', consumers, requestBody);
   state.body = body;
   state.status = status;
   const apply = (r: PluginResponse | null): Buffer => {
