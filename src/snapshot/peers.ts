@@ -43,7 +43,13 @@ export function makeBalancer(upstream: Upstream, peers: Peer[]): Balancer {
   }
 }
 
-/** What a service's requests go through: retry → the balancer (a peer per attempt) → the peer's client. */
+/**
+ * What a service's requests go through: retry → the balancer (a peer per attempt) → the peer's
+ * client. A layer with nothing to do is left out at compile time, as passive health is on peers
+ * without passive checks: a service with `retries: 0` gets no retry layer, and its requests no
+ * retry handler.
+ */
 export function serviceClient(balancer: Balancer, retries: number): UpstreamClient<ServiceRequest> {
-  return new RetryClient(new BalancedClient(balancer), retries);
+  const balanced = new BalancedClient(balancer);
+  return retries > 0 ? new RetryClient(balanced, retries) : balanced;
 }

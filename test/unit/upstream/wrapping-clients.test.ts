@@ -15,6 +15,7 @@ import { PassiveHealth, newHealth } from '../../../src/upstream/health.js';
 import { PassiveHealthClient } from '../../../src/upstream/passive-health.js';
 import type { Peer } from '../../../src/upstream/peer.js';
 import { RetryClient } from '../../../src/upstream/retry.js';
+import { serviceClient } from '../../../src/snapshot/peers.js';
 
 const servers: net.Server[] = [];
 const pools: H1Pool[] = [];
@@ -136,6 +137,11 @@ describe('retry → balanced → peer client', () => {
     expect(r.attempts).toBe(1);
     const none = new RetryClient(new BalancedClient(new RoundRobin([peer(dead, null), peer(okPort, null)])), 0);
     expect((await send(none)).error).toBe(UpstreamErrorKind.Connect);
+    // As compiled: retries: 0 leaves the retry layer out, with the same outcome.
+    const flat = serviceClient(new RoundRobin([peer(dead, null), peer(okPort, null)]), 0);
+    expect(flat).toBeInstanceOf(BalancedClient);
+    expect((await send(flat)).error).toBe(UpstreamErrorKind.Connect);
+    expect(serviceClient(new RoundRobin([peer(okPort, null)]), 1)).toBeInstanceOf(RetryClient);
   });
 
   it('not retried once a byte of response arrived', async () => {
