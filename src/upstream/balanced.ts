@@ -1,5 +1,6 @@
 import type { BalanceInput, Balancer } from './balancer.js';
 import { UpstreamErrorKind, type UpstreamClient, type UpstreamHandler, type UpstreamRequest } from './client.js';
+import { ForwardingHandler } from './forwarding-handler.js';
 import type { Peer } from './peer.js';
 
 /** A request to a service: the balancer picks its peer, which fills in its Host header. */
@@ -40,9 +41,7 @@ export class BalancedClient implements UpstreamClient<ServiceRequest> {
     if (req.hostAt >= 0) req.headers![req.hostAt] = peer.hostHeader;
     handler.onAttempt?.();
     const h = free.pop() ?? new PeerHandler();
-    h.peer = peer;
-    h.inner = handler;
-    h.copiesData = handler.copiesData === true;
+    h.start(peer, handler);
     try {
       return peer.client.dispatch(req, h);
     } catch (err) {
@@ -59,40 +58,15 @@ export class BalancedClient implements UpstreamClient<ServiceRequest> {
 const free: PeerHandler[] = [];
 
 /** Counts one request in flight on its peer (least-connections, metrics) until its last callback. */
-class PeerHandler implements UpstreamHandler {
+class PeerHandler extends ForwardingHandler {
   peer: Peer | null = null;
-  inner: UpstreamHandler | null = null;
-  copiesData = false;
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.inner!.onConnect?.(abort);
+  start(peer: Peer, handler: UpstreamHandler): void {
+    this.peer = peer;
+    this.wrap(handler);
   }
 
-  onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
-    return this.inner!.onHeaders?.(status, headers, resume, statusText) ?? true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    return this.inner!.onData?.(chunk) ?? true;
-  }
-
-  onComplete(trailers: Buffer[] | null): void {
-    this.release().onComplete?.(trailers);
-  }
-
-  onError(err: Error, kind: UpstreamErrorKind): void {
-    this.release().onError?.(err, kind);
-  }
-
-  get cancelled(): boolean {
-    return this.inner?.cancelled === true;
-  }
-
-  get forwarded(): boolean {
-    return this.inner?.forwarded === true;
-  }
-
-  private release(): UpstreamHandler {
+  protected release(): UpstreamHandler {
     const inner = this.inner!;
     this.peer!.active--;
     this.inner = null;

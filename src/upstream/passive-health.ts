@@ -1,4 +1,5 @@
 import { UpstreamErrorKind, type UpstreamClient, type UpstreamHandler, type UpstreamRequest } from './client.js';
+import { ForwardingHandler } from './forwarding-handler.js';
 import type { PassivePolicy, Peer } from './peer.js';
 
 /**
@@ -20,9 +21,7 @@ export class PassiveHealthClient implements UpstreamClient {
 
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
     const h = free.pop() ?? new PassiveHandler();
-    h.client = this;
-    h.inner = handler;
-    h.copiesData = handler.copiesData === true;
+    h.start(this, handler);
     return this.inner.dispatch(req, h);
   }
 
@@ -34,32 +33,22 @@ export class PassiveHealthClient implements UpstreamClient {
 /** Handlers given back (see UpstreamClient): one per request in flight, not one per request. */
 const free: PassiveHandler[] = [];
 
-class PassiveHandler implements UpstreamHandler {
+class PassiveHandler extends ForwardingHandler {
   client: PassiveHealthClient | null = null;
-  inner: UpstreamHandler | null = null;
-  copiesData = false;
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.inner!.onConnect?.(abort);
+  start(client: PassiveHealthClient, handler: UpstreamHandler): void {
+    this.client = client;
+    this.wrap(handler);
   }
 
-  onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+  override onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     const c = this.client!;
     // Final statuses only: a 1xx is not the response.
     if (status >= 200) c.policy.status(c.peer, status);
-    return this.inner!.onHeaders?.(status, headers, resume, statusText) ?? true;
+    return super.onHeaders(status, headers, resume, statusText);
   }
 
-  onData(chunk: Buffer): boolean {
-    return this.inner!.onData?.(chunk) ?? true;
-  }
-
-  onComplete(trailers: Buffer[] | null): void {
-    const inner = this.release();
-    inner.onComplete?.(trailers);
-  }
-
-  onError(err: Error, kind: UpstreamErrorKind): void {
+  override onError(err: Error, kind: UpstreamErrorKind): void {
     const c = this.client!;
     const inner = this.release();
     // Not when the caller ended the request itself; a failure once the response was being
@@ -71,15 +60,7 @@ class PassiveHandler implements UpstreamHandler {
     inner.onError?.(err, kind);
   }
 
-  get cancelled(): boolean {
-    return this.inner?.cancelled === true;
-  }
-
-  get forwarded(): boolean {
-    return this.inner?.forwarded === true;
-  }
-
-  private release(): UpstreamHandler {
+  protected release(): UpstreamHandler {
     const inner = this.inner!;
     this.inner = null;
     this.client = null;

@@ -1,5 +1,6 @@
 import { isRetryable, type UpstreamClient, type UpstreamErrorKind, type UpstreamHandler } from './client.js';
 import type { ServiceRequest } from './balanced.js';
+import { ForwardingHandler } from './forwarding-handler.js';
 
 /**
  * Retries as a client wrapping a service's client (balanced.ts, which picks another peer each
@@ -22,12 +23,7 @@ export class RetryClient implements UpstreamClient<ServiceRequest> {
 
   dispatch(req: ServiceRequest, handler: UpstreamHandler): boolean {
     const h = free.pop() ?? new RetryHandler();
-    h.client = this;
-    h.req = req;
-    h.inner = handler;
-    h.copiesData = handler.copiesData === true;
-    h.attempts = 1;
-    h.started = false;
+    h.start(this, req, handler);
     return this.inner.dispatch(req, h);
   }
 
@@ -38,37 +34,31 @@ export class RetryClient implements UpstreamClient<ServiceRequest> {
 
 const free: RetryHandler[] = [];
 
-class RetryHandler implements UpstreamHandler {
+class RetryHandler extends ForwardingHandler {
   client: RetryClient | null = null;
   req: ServiceRequest | null = null;
-  inner: UpstreamHandler | null = null;
-  copiesData = false;
   attempts = 1;
   /** A byte of response arrived (a head, even a 1xx): the upstream has the request. */
   started = false;
 
-  onConnect(abort: (err?: Error) => void): void {
-    this.inner!.onConnect?.(abort);
+  start(client: RetryClient, req: ServiceRequest, handler: UpstreamHandler): void {
+    this.client = client;
+    this.req = req;
+    this.attempts = 1;
+    this.started = false;
+    this.wrap(handler);
   }
 
   onAttempt(): void {
     this.inner!.onAttempt?.();
   }
 
-  onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+  override onHeaders(status: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
     this.started = true;
-    return this.inner!.onHeaders?.(status, headers, resume, statusText) ?? true;
+    return super.onHeaders(status, headers, resume, statusText);
   }
 
-  onData(chunk: Buffer): boolean {
-    return this.inner!.onData?.(chunk) ?? true;
-  }
-
-  onComplete(trailers: Buffer[] | null): void {
-    this.release().onComplete?.(trailers);
-  }
-
-  onError(err: Error, kind: UpstreamErrorKind): void {
+  override onError(err: Error, kind: UpstreamErrorKind): void {
     const inner = this.inner!;
     const client = this.client!;
     const req = this.req!;
@@ -80,15 +70,7 @@ class RetryHandler implements UpstreamHandler {
     this.release().onError?.(err, kind);
   }
 
-  get cancelled(): boolean {
-    return this.inner?.cancelled === true;
-  }
-
-  get forwarded(): boolean {
-    return this.inner?.forwarded === true;
-  }
-
-  private release(): UpstreamHandler {
+  protected release(): UpstreamHandler {
     const inner = this.inner!;
     this.inner = null;
     this.client = null;
