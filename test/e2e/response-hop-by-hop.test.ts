@@ -4,12 +4,11 @@
  * never reach the upstream. A raw upstream on 127.0.0.1 writes the response bytes; the client is a
  * raw socket, so nothing normalises what the gateway sent. Both upstream clients.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { bytes, rawExchange, startRecorder, statuses, type Recorder } from '../helpers/raw.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayProcess } from '../helpers/gateway.js';
+import { bytes, rawExchange, statuses } from '../helpers/raw.js';
+import { useRecordedGateways } from '../helpers/recorded-gateway.js';
 
-let rec: Recorder;
-const gateways: Record<string, GatewayProcess> = {};
 
 const config = (url: string) => `
 _format_version: "3.0"
@@ -21,31 +20,23 @@ services:
         paths: [/]
 `;
 
-beforeAll(async () => {
-  rec = await startRecorder((r, sock) => {
-    switch (r.target.toString('latin1')) {
-      case '/listed':
-        sock.write('HTTP/1.1 200 OK\r\nConnection: close, X-Foo\r\nX-Foo: secret\r\nx-bar: kept\r\ncontent-length: 2\r\n\r\nok');
-        return;
-      case '/short':
-        // A short token (as long as `close`) and a second Connection field line.
-        sock.write('HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nCONNECTION: x-a\r\nX-A: 1\r\nx-keep: 2\r\ncontent-length: 2\r\n\r\nok');
-        return;
-      case '/chunked':
-        sock.write('HTTP/1.1 200 OK\r\nConnection: X-Trace-Hop\r\nx-trace-hop: t\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
-        return;
-      default:
-        sock.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    }
-  });
-  gateways.h1 = await startGateway(config(rec.url));
-  gateways.undici = await startGateway(config(rec.url), { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
+const fx = useRecordedGateways(config, (r, sock) => {
+  switch (r.target.toString('latin1')) {
+    case '/listed':
+      sock.write('HTTP/1.1 200 OK\r\nConnection: close, X-Foo\r\nX-Foo: secret\r\nx-bar: kept\r\ncontent-length: 2\r\n\r\nok');
+      return;
+    case '/short':
+      // A short token (as long as `close`) and a second Connection field line.
+      sock.write('HTTP/1.1 200 OK\r\nconnection: keep-alive\r\nCONNECTION: x-a\r\nX-A: 1\r\nx-keep: 2\r\ncontent-length: 2\r\n\r\nok');
+      return;
+    case '/chunked':
+      sock.write('HTTP/1.1 200 OK\r\nConnection: X-Trace-Hop\r\nx-trace-hop: t\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n');
+      return;
+    default:
+      sock.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  }
 });
-
-afterAll(async () => {
-  await Promise.all(Object.values(gateways).map((g) => g.stop()));
-  await rec.close();
-});
+const gateways = fx.gateways;
 
 /** The answer is complete when its head and a 2-byte body (`ok`) are in. */
 const complete = (b: Buffer) => {
@@ -54,11 +45,11 @@ const complete = (b: Buffer) => {
 };
 
 async function exchange(gw: GatewayProcess, path: string, connection = 'close', extra = '') {
-  const before = rec.requests.length;
+  const before = fx.rec.requests.length;
   const req = `GET ${path} HTTP/1.1\r\nHost: a\r\n${extra}Connection: ${connection}\r\n\r\n`;
   const r = await rawExchange(gw.proxyPort, bytes(req), { timeoutMs: 6000, until: complete });
   const text = r.data.toString('latin1');
-  return { codes: statuses(r.data), head: text.slice(0, text.indexOf('\r\n\r\n') + 2), upstream: rec.requests.slice(before) };
+  return { codes: statuses(r.data), head: text.slice(0, text.indexOf('\r\n\r\n') + 2), upstream: fx.rec.requests.slice(before) };
 }
 
 for (const client of ['h1', 'undici'] as const) {

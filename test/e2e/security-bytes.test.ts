@@ -3,12 +3,11 @@
  * socket to the real gateway in front of a recording upstream; both what the client got and the
  * exact bytes the upstream received are checked, with Sluice's own upstream client and undici.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { bytes, rawExchange, startRecorder, statuses, type Recorder } from '../helpers/raw.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayProcess } from '../helpers/gateway.js';
+import { bytes, rawExchange, statuses } from '../helpers/raw.js';
+import { useRecordedGateways } from '../helpers/recorded-gateway.js';
 
-let rec: Recorder;
-const gateways: Record<string, GatewayProcess> = {};
 
 const config = (url: string) => `
 _format_version: "3.0"
@@ -55,21 +54,13 @@ const answered = (b: Buffer) => {
 };
 
 async function send(gw: GatewayProcess, raw: string) {
-  const before = rec.requests.length;
+  const before = fx.rec.requests.length;
   const r = await rawExchange(gw.proxyPort, bytes(raw), { until: answered, timeoutMs: 3000 });
-  return { status: statuses(r.data)[0], data: r.data, upstream: rec.requests.slice(before) };
+  return { status: statuses(r.data)[0], data: r.data, upstream: fx.rec.requests.slice(before) };
 }
 
-beforeAll(async () => {
-  rec = await startRecorder();
-  gateways.h1 = await startGateway(config(rec.url));
-  gateways.undici = await startGateway(config(rec.url), { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
-});
-
-afterAll(async () => {
-  await Promise.all(Object.values(gateways).map((g) => g.stop()));
-  await rec.close();
-});
+const fx = useRecordedGateways(config);
+const gateways = fx.gateways;
 
 for (const client of ['h1', 'undici'] as const) {
   describe(`bytes reach the upstream unchanged (${client} upstream client)`, () => {
@@ -81,7 +72,7 @@ for (const client of ['h1', 'undici'] as const) {
       expect(plain.upstream[0]!.target.toString('latin1')).toBe('/base/keep/request');
       const merged = await send(gateways[client]!, 'GET /keep//a/%62 HTTP/1.1\r\nHost: a\r\n\r\n');
       expect(merged.status).toBe(200);
-      expect(rec.header(merged.upstream[0]!, 'x-forwarded-path')!.toString('latin1')).toBe('/keep//a/%62');
+      expect(fx.rec.header(merged.upstream[0]!, 'x-forwarded-path')!.toString('latin1')).toBe('/keep//a/%62');
     });
 
     it('a header value with U+010D U+010A is sent as its UTF-8 bytes: no injected header line', async () => {
@@ -89,7 +80,7 @@ for (const client of ['h1', 'undici'] as const) {
       expect(r.status).toBe(200);
       expect(r.upstream).toHaveLength(1);
       const u = r.upstream[0]!;
-      expect(rec.header(u, 'x-val')!.equals(bytes('a\\xc4\\x8d\\xc4\\x8aX-Consumer-Username: admin'))).toBe(true);
+      expect(fx.rec.header(u, 'x-val')!.equals(bytes('a\\xc4\\x8d\\xc4\\x8aX-Consumer-Username: admin'))).toBe(true);
       expect(u.headers.filter(([n]) => n === 'x-consumer-username')).toHaveLength(0);
       // Every line of the head ends in CRLF and holds no other CR or LF.
       expect(u.head.toString('latin1').split('\r\n').every((l) => !l.includes('\r') && !l.includes('\n'))).toBe(true);
@@ -101,14 +92,14 @@ for (const client of ['h1', 'undici'] as const) {
       expect(r.upstream).toHaveLength(1);
       expect(r.upstream[0]!.target.toString('latin1')).toBe('/base/x');
       await new Promise((res) => setTimeout(res, 100));
-      expect(rec.requests.some((q) => q.target.toString('latin1') === '/smug')).toBe(false);
+      expect(fx.rec.requests.some((q) => q.target.toString('latin1') === '/smug')).toBe(false);
     });
 
     it('a route prefix cannot be escaped: /api/ĮĮ/ĮĮ/etc goes as those bytes, never as /base/../../etc', async () => {
       const r = await send(gateways[client]!, 'GET /api/\\xc4\\xae\\xc4\\xae/\\xc4\\xae\\xc4\\xae/etc HTTP/1.1\r\nHost: a\r\n\r\n');
       expect(r.status).toBe(200);
       expect(r.upstream[0]!.target.equals(bytes('/base/\\xc4\\xae\\xc4\\xae/\\xc4\\xae\\xc4\\xae/etc'))).toBe(true);
-      expect(rec.header(r.upstream[0]!, 'x-forwarded-path')!.equals(bytes('/api/\\xc4\\xae\\xc4\\xae/\\xc4\\xae\\xc4\\xae/etc'))).toBe(true);
+      expect(fx.rec.header(r.upstream[0]!, 'x-forwarded-path')!.equals(bytes('/api/\\xc4\\xae\\xc4\\xae/\\xc4\\xae\\xc4\\xae/etc'))).toBe(true);
     });
 
     it('UTF-8 in path, query and header values arrives byte for byte', async () => {
@@ -116,9 +107,9 @@ for (const client of ['h1', 'undici'] as const) {
       expect(r.status).toBe(200);
       const u = r.upstream[0]!;
       expect(u.target.equals(bytes('/base/keep/é/日本?q=é&r=💡'))).toBe(true);
-      expect(rec.header(u, 'x-v')!.equals(bytes('café au lait'))).toBe(true);
-      expect(rec.header(u, 'x-w')!.equals(bytes('a\tb~'))).toBe(true);
-      expect(rec.header(u, 'via')!.toString('latin1')).toBe('1.1 sluice');
+      expect(fx.rec.header(u, 'x-v')!.equals(bytes('café au lait'))).toBe(true);
+      expect(fx.rec.header(u, 'x-w')!.equals(bytes('a\tb~'))).toBe(true);
+      expect(fx.rec.header(u, 'via')!.toString('latin1')).toBe('1.1 sluice');
     });
 
     it('refuses with 400 what cannot go on unchanged: invalid UTF-8, DEL, %00, two Host headers', async () => {
@@ -149,13 +140,13 @@ for (const client of ['h1', 'undici'] as const) {
       // A consumer name holding U+010D U+010A: sent as its UTF-8 bytes, no line break.
       expect(a.status).toBe(200);
       const u = a.upstream[0]!;
-      expect(rec.header(u, 'x-consumer-username')!.equals(bytes('zoë\\xc4\\x8d\\xc4\\x8a'))).toBe(true);
-      expect(rec.header(u, 'x-consumer-custom-id')!.equals(bytes('ĮĮ'))).toBe(true);
+      expect(fx.rec.header(u, 'x-consumer-username')!.equals(bytes('zoë\\xc4\\x8d\\xc4\\x8a'))).toBe(true);
+      expect(fx.rec.header(u, 'x-consumer-custom-id')!.equals(bytes('ĮĮ'))).toBe(true);
       const c = await send(gateways[client]!, 'GET /copy/x HTTP/1.1\r\nHost: a\r\nX-V: café\u010d\u010aX-Evil: 1\r\n\r\n');
       expect(c.status).toBe(200);
       const v = c.upstream[0]!;
-      expect(rec.header(v, 'x-copied')!.equals(bytes('café\\xc4\\x8d\\xc4\\x8aX-Evil: 1'))).toBe(true);
-      expect(rec.header(v, 'x-static')!.equals(bytes('né'))).toBe(true);
+      expect(fx.rec.header(v, 'x-copied')!.equals(bytes('café\\xc4\\x8d\\xc4\\x8aX-Evil: 1'))).toBe(true);
+      expect(fx.rec.header(v, 'x-static')!.equals(bytes('né'))).toBe(true);
       expect(v.headers.some(([n]) => n === 'x-evil')).toBe(false);
     });
   });
@@ -178,20 +169,20 @@ describe('a plugin value holding CR or LF never breaks a head', () => {
 describe('WebSocket handshake', () => {
   it('sends the handshake headers byte for byte, and refuses a non-ASCII target it cannot', async () => {
     const gw = gateways.h1!;
-    const before = rec.requests.length;
+    const before = fx.rec.requests.length;
     const hs = 'Host: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
     // The recorder answers 200, so the upgrade fails (502 or the upstream's status): what
     // matters is the head the upstream received.
     await rawExchange(gw.proxyPort, bytes(`GET /api/ws HTTP/1.1\r\n${hs}X-V: café\u010d\u010aX-Evil: 1\r\n\r\n`), { until: answered, timeoutMs: 3000 });
-    const u = rec.requests.slice(before).find((q) => q.target.toString('latin1') === '/base/ws');
+    const u = fx.rec.requests.slice(before).find((q) => q.target.toString('latin1') === '/base/ws');
     expect(u).toBeDefined();
-    expect(rec.header(u!, 'x-v')!.equals(bytes('café\\xc4\\x8d\\xc4\\x8aX-Evil: 1'))).toBe(true);
+    expect(fx.rec.header(u!, 'x-v')!.equals(bytes('café\\xc4\\x8d\\xc4\\x8aX-Evil: 1'))).toBe(true);
     expect(u!.headers.some(([n]) => n === 'x-evil')).toBe(false);
-    const n = rec.requests.length;
+    const n = fx.rec.requests.length;
     const r = await rawExchange(gw.proxyPort, bytes(`GET /api/é HTTP/1.1\r\n${hs}\r\n`), { until: answered, timeoutMs: 3000 });
     expect(statuses(r.data)[0]).toBe(400);
     const bad = await rawExchange(gw.proxyPort, bytes(`GET /api/ws HTTP/1.1\r\n${hs}X-V: a\\xe9b\r\n\r\n`), { until: answered, timeoutMs: 3000 });
     expect(statuses(bad.data)[0]).toBe(400);
-    expect(rec.requests.length).toBe(n);
+    expect(fx.rec.requests.length).toBe(n);
   });
 });

@@ -3,12 +3,11 @@
  * response framed by both Content-Length and chunked, a bare-LF upstream head, and response
  * header bytes passed through unchanged. Raw sockets on both sides.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGateway, type GatewayProcess } from '../helpers/gateway.js';
-import { bytes, rawExchange, startRecorder, statuses, type Recorder } from '../helpers/raw.js';
+import { describe, expect, it } from 'vitest';
+import type { GatewayProcess } from '../helpers/gateway.js';
+import { bytes, rawExchange, statuses } from '../helpers/raw.js';
+import { useRecordedGateways } from '../helpers/recorded-gateway.js';
 
-let rec: Recorder;
-const gateways: Record<string, GatewayProcess> = {};
 
 const config = (url: string) => `
 _format_version: "3.0"
@@ -22,44 +21,36 @@ services:
         paths: [/api]
 `;
 
-beforeAll(async () => {
-  rec = await startRecorder((r, sock) => {
-    switch (r.target.toString('latin1')) {
-      case '/base/partial':
-        // A head and part of the body, then the connection dies: the request ran upstream.
-        sock.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial');
-        setTimeout(() => sock.destroy(), 20);
-        return;
-      case '/base/head-only':
-        sock.end('HTTP/1.1 200 OK\r\ncontent-le');
-        return;
-      case '/base/cl-and-chunked':
-        sock.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n');
-        return;
-      case '/base/bare-lf':
-        sock.write('HTTP/1.1 200 OK\ncontent-length: 2\n\nok');
-        return;
-      case '/base/bytes':
-        sock.write(Buffer.concat([bytes('HTTP/1.1 200 OK\r\nx-v: caf\\xe9 \\xc4\\x8d!\r\ncontent-length: 2\r\n\r\nok')]));
-        return;
-      default:
-        sock.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    }
-  });
-  gateways.h1 = await startGateway(config(rec.url));
-  gateways.undici = await startGateway(config(rec.url), { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
+const fx = useRecordedGateways(config, (r, sock) => {
+  switch (r.target.toString('latin1')) {
+    case '/base/partial':
+      // A head and part of the body, then the connection dies: the request ran upstream.
+      sock.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\npartial');
+      setTimeout(() => sock.destroy(), 20);
+      return;
+    case '/base/head-only':
+      sock.end('HTTP/1.1 200 OK\r\ncontent-le');
+      return;
+    case '/base/cl-and-chunked':
+      sock.write('HTTP/1.1 200 OK\r\ncontent-length: 100\r\ntransfer-encoding: chunked\r\n\r\n2\r\nok\r\n3\r\n!!!\r\n0\r\n\r\n');
+      return;
+    case '/base/bare-lf':
+      sock.write('HTTP/1.1 200 OK\ncontent-length: 2\n\nok');
+      return;
+    case '/base/bytes':
+      sock.write(Buffer.concat([bytes('HTTP/1.1 200 OK\r\nx-v: caf\\xe9 \\xc4\\x8d!\r\ncontent-length: 2\r\n\r\nok')]));
+      return;
+    default:
+      sock.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+  }
 });
-
-afterAll(async () => {
-  await Promise.all(Object.values(gateways).map((g) => g.stop()));
-  await rec.close();
-});
+const gateways = fx.gateways;
 
 async function get(gw: GatewayProcess, path: string) {
-  const before = rec.requests.length;
+  const before = fx.rec.requests.length;
   const r = await rawExchange(gw.proxyPort, bytes(`GET ${path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`), { timeoutMs: 6000 });
   await new Promise((res) => setTimeout(res, 100));
-  return { ...r, text: r.data.toString('latin1'), codes: statuses(r.data), upstream: rec.requests.slice(before) };
+  return { ...r, text: r.data.toString('latin1'), codes: statuses(r.data), upstream: fx.rec.requests.slice(before) };
 }
 
 function dechunk(s: string): string {

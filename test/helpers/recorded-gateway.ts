@@ -42,3 +42,24 @@ export function useRecordedGateway(
   });
   return t;
 }
+
+export interface RecordedGateways {
+  readonly rec: Recorder;
+  /** The same configuration behind each upstream client: `h1` (Sluice's own) and `undici`. */
+  readonly gateways: Record<'h1' | 'undici', GatewayProcess>;
+}
+
+/** As useRecordedGateway, with one gateway per upstream client in front of the one recorder. */
+export function useRecordedGateways(yaml: (recUrl: string) => string, respond: RecorderResponder = okResponder): RecordedGateways {
+  const t = { gateways: {} } as { rec: Recorder; gateways: Record<'h1' | 'undici', GatewayProcess> };
+  beforeAll(async () => {
+    t.rec = await startRecorder(respond);
+    t.gateways.h1 = await startGateway(yaml(t.rec.url));
+    t.gateways.undici = await startGateway(yaml(t.rec.url), { env: { SLUICE_UPSTREAM_CLIENT: 'undici' } });
+  });
+  afterAll(async () => {
+    await Promise.all(Object.values(t.gateways).map((g) => g.stop()));
+    await t.rec?.close();
+  });
+  return t;
+}
