@@ -97,11 +97,11 @@ export interface PluginContext {
   readonly requestId: string;
   /**
    * Makes `id` the request's id from now on (correlation-id, in access: the correlation id is the
-   * request id everywhere after it). Absent where a host has no ids of its own.
+   * request id everywhere after it).
    */
-  setRequestId?(id: string): void;
+  setRequestId(id: string): void;
   /** True once `requestId` was read or set: changing it then would give the request two ids. */
-  readonly requestIdFixed?: boolean;
+  readonly requestIdFixed: boolean;
   readonly route: Route;
   readonly service: Service | null;
   /** Template parameters / regex captures of the matched route path. */

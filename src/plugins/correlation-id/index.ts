@@ -46,14 +46,14 @@ export const correlationId: PluginDefinition = {
           id = generate(req);
           req.setUpstreamHeader(lower, id);
         }
-        req.setRequestId?.(id);
+        req.setRequestId(id);
       },
       header: echo
         ? (req) => {
             if (req.requestIdFixed === false) {
               let id = req.header(lower);
               if (id === undefined || id === '') id = generate(req);
-              req.setRequestId!(id);
+              req.setRequestId(id);
             }
             req.removeResponseHeader(lower);
             req.addResponseHeader(name, req.requestId);

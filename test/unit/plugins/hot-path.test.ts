@@ -108,6 +108,8 @@ function request(route: Route, query: string, raw: string[] = []): PluginContext
     header: (n: string) => headers[n],
     clientIp: '203.0.113.7',
     requestId: 'id',
+    requestIdFixed: true,
+    setRequestId: () => undefined,
     route,
     service: null,
     params: null,

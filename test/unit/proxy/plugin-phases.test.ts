@@ -41,7 +41,7 @@ function host(): PhaseHost & { outcome: Promise<string>; trace: string[]; cancel
   let settle!: (s: string) => void;
   const outcome = new Promise<string>((r) => (settle = r));
   const h = {
-    method: 'GET', path: '/', query: '', headers: {}, header: () => undefined, clientIp: '127.0.0.1', requestId: 'r1',
+    method: 'GET', path: '/', query: '', headers: {}, header: () => undefined, clientIp: '127.0.0.1', requestId: 'r1', requestIdFixed: true, setRequestId: () => undefined,
     route: {} as never, service: null, params: null, consumer: null as Consumer | null, credentialId: null as string | null,
     chain: null as Chain | null, errorMessage: null as string | null, trace: [] as string[], cancelled: false, outcome,
     authenticate(c: Consumer, id: string | null) {
