@@ -191,6 +191,18 @@ describe('kong.request.get_raw_body across phases', () => {
 });
 
 describe('Kong schema translation', () => {
+  it('refuses a Schema that contains itself (a record or array element pointing back) instead of recursing forever', () => {
+    const rec: Record<string, unknown> = { type: 'record', fields: [] };
+    (rec.fields as unknown[]).push({ self: rec });
+    expect(() => kongSchemaToJsonSchema([{ outer: rec }], 'loop.Schema')).toThrow('loop.Schema.outer.self contains itself (a cycle in the Schema)');
+    const arr: Record<string, unknown> = { type: 'array' };
+    arr.elements = arr;
+    expect(() => kongSchemaToJsonSchema([{ list: arr }], 'loop.Schema')).toThrow('loop.Schema.list.elements contains itself');
+    // The same field object used twice side by side is no cycle.
+    const shared = { type: 'string' };
+    expect(() => kongSchemaToJsonSchema([{ a: shared }, { b: shared }])).not.toThrow();
+  });
+
   it('required, default, one_of, between, len_min, arrays, records, maps; optional fields are null', async () => {
     const schema = kongSchemaToJsonSchema([
       { name: { type: 'string', required: true, len_min: 2 } },

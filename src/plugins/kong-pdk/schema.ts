@@ -55,7 +55,20 @@ function record(field: KongField, where: string): Record<string, unknown> {
   return out;
 }
 
+/** The fields being translated, outermost first: a field that contains itself is refused, not walked forever. */
+const open = new Set<KongField>();
+
 function field2(f: KongField, where: string): Record<string, unknown> {
+  if (open.has(f)) throw new KongSchemaError(`${where} contains itself (a cycle in the Schema)`);
+  open.add(f);
+  try {
+    return translate(f, where);
+  } finally {
+    open.delete(f);
+  }
+}
+
+function translate(f: KongField, where: string): Record<string, unknown> {
   const type = f.type;
   let s: Record<string, unknown>;
   switch (type) {

@@ -75,7 +75,8 @@ export async function getJson(url: string, timeout: number): Promise<{ status: n
   return { status: res.status, json: parseJson(res.body) };
 }
 
-function parseJson(body: Buffer): Record<string, unknown> | null {
+/** A JSON object from a body, or null (not JSON, or not an object). */
+export function parseJson(body: Buffer): Record<string, unknown> | null {
   try {
     const v: unknown = JSON.parse(body.toString('utf8'));
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;

@@ -1,6 +1,6 @@
 import type { Dispatcher } from 'undici';
 import { undici } from '../../lazy.js';
-import { httpCall } from '../oauth/common.js';
+import { httpCall, parseJson } from '../oauth/common.js';
 
 export interface IdpAnswer {
   status: number;
@@ -37,14 +37,5 @@ export class IdpHttp {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
       body: new URLSearchParams(form).toString(),
     });
-  }
-}
-
-function parseJson(body: Buffer): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(body.toString('utf8'));
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
   }
 }
